@@ -1,0 +1,38 @@
+"""The counter service: count website events per day."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "STORE": None,  # None: SQLite file in the instance folder
+    "TABLE_PREFIX": "TEST",
+    "TABLE": "counters",
+    "TIMEZONE": "UTC",
+    "READ_TOKEN": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    "CLOCK": None,  # tests inject a callable returning an aware datetime
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the counter app."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("COUNTER")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["STORE"] is None:
+        app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
+
+    from . import counting, days, errors, logs, store
+
+    logs.init_app(app)
+    days.init_app(app)
+    errors.init_app(app)
+    store.init_app(app)
+    app.register_blueprint(counting.bp)
+    return app

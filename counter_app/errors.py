@@ -1,0 +1,49 @@
+"""Every error leaves as JSON: ``{"status": "failure", "error": "..."}``."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .storage import StoreUnavailable
+
+RETRY_AFTER_SECONDS = 1
+
+
+def failure(status: int, error: str) -> Response:
+    """A JSON failure reply."""
+    response = jsonify(status="failure", error=error)
+    response.status_code = status
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    response = failure(exc.code or 500, exc.description or exc.name)
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _store_unavailable(exc: StoreUnavailable) -> Response:
+    current_app.logger.error(
+        "store unavailable", extra={"fields": {"path": request.path, "reason": str(exc)}}
+    )
+    response = failure(503, "The counter store is unavailable right now; please retry shortly.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    current_app.logger.error(
+        "unhandled error", exc_info=exc, extra={"fields": {"path": request.path}}
+    )
+    return failure(500, InternalServerError.description)
+
+
+def init_app(app: Flask) -> None:
+    """Register the JSON error handlers."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(Exception, _unexpected)

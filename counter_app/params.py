@@ -1,0 +1,101 @@
+"""Read and validate request parameters; every failure is a 400 with a sentence."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from . import days
+
+EVENT = re.compile(r"[A-Z0-9_.:/-]{1,64}")
+EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /"
+_BLANKS = " \t\r\n"
+MISSING: Any = object()
+Values = MultiDict | dict[str, Any]  # a form or query string, or a JSON object
+
+
+def event_name(value: Any, name: str = "e") -> str:
+    """Trim and upper-case an event name, then check it against ``EVENT``."""
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string.")
+    # Check ASCII before upper(): "ß".upper() is "SS" and "ı".upper() is "I".
+    text = value.strip(_BLANKS)
+    if not text.isascii() or not EVENT.fullmatch(text := text.upper()):
+        raise BadRequest(f"'{name}' must be an event name of {EVENT_RULE}.")
+    return text
+
+
+def day(value: Any, name: str = "c") -> date:
+    """Parse a yyyyMMdd day given as a string, or as a JSON integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string like \"20261127\".")
+    try:
+        return days.parse(value, name)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def single(values: Values, name: str) -> Any:
+    """The one value of ``name``, ``MISSING`` if absent; repeating it is an error."""
+    if not isinstance(values, MultiDict):
+        return values.get(name, MISSING)
+    found = values.getlist(name)
+    if len(found) > 1:
+        raise BadRequest(f"Give '{name}' only once.")
+    return found[0] if found else MISSING
+
+
+def _body(request: Request) -> Values:
+    if not request.content_length and not request.data and not request.form:
+        return MultiDict()
+    mimetype = request.mimetype
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return request.form
+    if mimetype == "application/json":
+        return _json_object(request.get_data(as_text=True))
+    if mimetype in ("text/plain", ""):
+        # navigator.sendBeacon sends strings as text/plain: JSON or a query string.
+        text = request.get_data(as_text=True)
+        if text.lstrip().startswith("{"):
+            return _json_object(text)
+        return MultiDict([(k, v) for k, vs in parse_qs(text, keep_blank_values=True).items() for v in vs])
+    raise UnsupportedMediaType("Send the body as JSON, a form, or text/plain.")
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The JSON body must be an object such as {\"e\": \"PAGEVIEW\"}.")
+    return data
+
+
+def increment(request: Request) -> tuple[Any, Any]:
+    """The raw ``e`` and ``c`` of a request (``MISSING`` if absent), from its query string and body."""
+    body = _body(request) if request.method == "POST" else MultiDict()
+    found = []
+    for name in ("e", "c"):
+        query, sent = single(request.args, name), single(body, name)
+        if query is not MISSING and sent is not MISSING:
+            raise BadRequest(f"Give '{name}' only once.")
+        found.append(sent if query is MISSING else query)
+    return found[0], found[1]
+
+
+def event_filter(value: Any) -> set[str] | None:
+    """Parse ``e=A,B`` into a set of names; ``None`` means every event."""
+    if value is MISSING or not value.strip(_BLANKS):
+        return None
+    return {event_name(part) for part in value.split(",")}
+

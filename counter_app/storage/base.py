@@ -1,0 +1,45 @@
+"""The interface every counter store implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+Counts = dict[int, dict[str, int]]
+"""Counts per day: ``{20261127: {"PAGEVIEW": 3}}``."""
+
+
+class ConfigurationError(ValueError):
+    """The store URL or its options are not usable."""
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or refused the operation for now."""
+
+
+class Storage(ABC):
+    """A place that keeps one counter per (day, event)."""
+
+    @abstractmethod
+    def incr(self, day: int, event: str, amount: int = 1) -> int:
+        """Atomically add ``amount`` to the counter and return its new value.
+
+        :param day: the day as ``int`` yyyyMMdd.
+        :param event: a validated event name.
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def get(self, days: Sequence[int]) -> Counts:
+        """Return the counts of the given days; days without counts are left out."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Make one cheap round trip to the store.
+
+        :raises StoreUnavailable: if it does not answer.
+        """
+
+    @abstractmethod
+    def create(self) -> str:
+        """Create the schema or table if missing and say what was done."""

@@ -1,0 +1,132 @@
+"""DynamoDB store: one item per day, one numeric attribute per event."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .base import Counts, Storage, StoreUnavailable
+
+KEY = "Day"
+BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
+BATCH_ATTEMPTS = 5
+
+# Bounded so that a request fails over to a prompt 503 long before Lambda's timeout.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "max_attempts": 3},
+    tcp_keepalive=True,
+)
+
+
+class DynamoDBStorage(Storage):
+    """Counters in a DynamoDB table keyed by ``Day`` (N), updated with ``ADD``.
+
+    Endpoint, region and credentials come from boto3's standard environment,
+    such as ``AWS_ENDPOINT_URL_DYNAMODB`` and ``AWS_DEFAULT_REGION``.
+
+    :param url: ``dynamodb://``.
+    :param table: the table name, ``<prefix>_counters``.
+    """
+
+    def __init__(self, url: str, *, table: str = "TEST_counters", sleep: Callable[[float], None] = time.sleep) -> None:
+        self.table = table
+        self._sleep = sleep
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The one boto3 client of this process, made on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = boto3.session.Session().client("dynamodb", config=CLIENT_CONFIG)
+        return self._client
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            raise StoreUnavailable(f"DynamoDB {code}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
+
+    def incr(self, day: int, event: str, amount: int = 1) -> int:
+        with self._errors():
+            reply = self.client.update_item(
+                TableName=self.table,
+                Key={KEY: {"N": str(day)}},
+                UpdateExpression="ADD #e :n",
+                ExpressionAttributeNames={"#e": event},
+                ExpressionAttributeValues={":n": {"N": str(amount)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(reply["Attributes"][event]["N"])
+
+    def get(self, days: Sequence[int]) -> Counts:
+        counts: Counts = {}
+        unique = list(dict.fromkeys(days))
+        for start in range(0, len(unique), BATCH_SIZE):
+            keys = [{KEY: {"N": str(day)}} for day in unique[start : start + BATCH_SIZE]]
+            for item in self._batch_get(keys):
+                day = int(item.pop(KEY)["N"])
+                counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+        return counts
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(BATCH_ATTEMPTS):
+            with self._errors():
+                reply = self.client.batch_get_item(RequestItems=request)
+            items.extend(reply.get("Responses", {}).get(self.table, []))
+            request = reply.get("UnprocessedKeys") or {}
+            if not request:
+                return items
+            self._sleep(0.05 * 2**attempt)
+        raise StoreUnavailable("DynamoDB left keys unprocessed after retries")
+
+    def check(self) -> None:
+        with self._errors():
+            self.client.describe_table(TableName=self.table)
+
+    def create(self) -> str:
+        done = []
+        with self._errors():
+            try:
+                self.client.create_table(
+                    TableName=self.table,
+                    KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "N"}],
+                    BillingMode="PAY_PER_REQUEST",
+                    DeletionProtectionEnabled=True,
+                )
+                done.append(f"created table {self.table} (PAY_PER_REQUEST, deletion protection on)")
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceInUseException":
+                    raise
+                done.append(f"table {self.table} already exists")
+            self.client.get_waiter("table_exists").wait(
+                TableName=self.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+            )
+            done.append("it is ACTIVE")
+            try:
+                self.client.update_continuous_backups(
+                    TableName=self.table,
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+                )
+                done.append("point-in-time recovery is on")
+            except ClientError as exc:
+                done.append(f"point-in-time recovery not set: {exc.response['Error']['Code']} from this endpoint")
+        return "DynamoDB: " + "; ".join(done) + "."

@@ -1,0 +1,32 @@
+"""The app's one store: made at start-up, connected on first use."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .storage import Storage, storage_from_url
+
+
+def table_name(config: dict) -> str:
+    """``<TABLE_PREFIX>_<TABLE>``, such as ``TEST_counters``."""
+    return f"{config['TABLE_PREFIX']}_{config['TABLE']}"
+
+
+def get_store() -> Storage:
+    """The current app's store."""
+    return current_app.extensions["counter.store"]
+
+
+@click.command("create-table")
+@with_appcontext
+def create_table_command() -> None:
+    """Create the store's table if it is missing."""
+    click.echo(get_store().create())
+
+
+def init_app(app: Flask) -> None:
+    """Build the store named by ``STORE`` and register its CLI command."""
+    app.extensions["counter.store"] = storage_from_url(app.config["STORE"], table=table_name(app.config))
+    app.cli.add_command(create_table_command)

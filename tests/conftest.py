@@ -1,0 +1,68 @@
+"""Fixtures: an app on a temporary SQLite file, its client and CLI runner, and dynalite."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from counter_app import create_app
+from tests.dynalite import Dynalite
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+TODAY = 20261127
+
+
+@pytest.fixture(autouse=True)
+def aws_sandbox(monkeypatch):
+    """Fake credentials and no real endpoint: no test can reach AWS."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    for name in list(__import__("os").environ):
+        if name.startswith("COUNTER_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/counter.sqlite3", "CLOCK": lambda: NOW})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def dynalite():
+    server = Dynalite().start()
+    yield server
+    server.stop()
+
+
+def dynalite_app(server: Dynalite, monkeypatch, **config):
+    """An app on a fresh table of its own in ``server``."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint)
+    app = create_app(
+        {"TESTING": True, "STORE": "dynamodb://", "TABLE_PREFIX": f"T{uuid.uuid4().hex[:12]}",
+         "CLOCK": lambda: NOW, **config}
+    )
+    app.test_cli_runner().invoke(args=["create-table"], catch_exceptions=False)
+    return app
+
+
+@pytest.fixture(params=["sqlite", "dynalite"])
+def any_app(request, tmp_path, monkeypatch):
+    """The same app on each store: the contract suite runs against both."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("app")
+    return dynalite_app(request.getfixturevalue("dynalite"), monkeypatch)

@@ -1,0 +1,127 @@
+"""The DynamoDB store under moto, botocore's Stubber, and an unreachable endpoint."""
+
+import time
+
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from counter_app import create_app
+from counter_app.store import get_store
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def moto_app():
+    with mock_aws():
+        app = create_app({"TESTING": True, "STORE": "dynamodb://", "CLOCK": lambda: NOW})
+        yield app
+
+
+def test_create_table_then_again(moto_app):
+    runner = moto_app.test_cli_runner()
+    first = runner.invoke(args=["create-table"])
+    assert first.exit_code == 0, first.output
+    assert "created table TEST_counters" in first.output
+    assert "point-in-time recovery is on" in first.output
+    with moto_app.app_context():
+        client = get_store().client
+    table = client.describe_table(TableName="TEST_counters")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "Day", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "Day", "AttributeType": "N"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["DeletionProtectionEnabled"] is True
+    backups = client.describe_continuous_backups(TableName="TEST_counters")["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    again = runner.invoke(args=["create-table"])
+    assert again.exit_code == 0
+    assert "already exists" in again.output
+
+
+def test_item_per_day_with_attribute_per_event(moto_app):
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    client = moto_app.test_client()
+    client.get("/?e=PAGEVIEW")
+    client.get("/?e=STATUS")
+    client.get("/?e=PAGEVIEW")
+    with moto_app.app_context():
+        item = get_store().client.get_item(TableName="TEST_counters", Key={"Day": {"N": "20261127"}})["Item"]
+    assert item == {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "STATUS": {"N": "1"}}
+
+
+def test_one_client_per_process(moto_app):
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    with moto_app.app_context():
+        store = get_store()
+    moto_app.test_client().get("/?e=A")
+    first = store.client
+    moto_app.test_client().get("/?e=A")
+    assert store.client is first
+
+
+def test_summary_of_366_days_takes_4_batch_gets(moto_app):
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    with moto_app.app_context():
+        store = get_store()
+    calls = []
+    store.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    moto_app.test_client().get("/?e=A&c=20250101")
+    calls.clear()
+    reply = moto_app.test_client().get("/summary?from=20250101&to=20260101")
+    assert reply.json["totals"] == {"A": 1}
+    assert calls == ["BatchGetItem"] * 4
+
+
+def stubbed(app):
+    with app.app_context():
+        store = get_store()
+    store._sleep = lambda seconds: None
+    return store, Stubber(store.client)
+
+
+def test_unprocessed_keys_are_retried(moto_app):
+    store, stub = stubbed(moto_app)
+    key = {"Day": {"N": "20261127"}}
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {"TEST_counters": []}, "UnprocessedKeys": {"TEST_counters": {"Keys": [key], "ConsistentRead": True}}},
+    )
+    stub.add_response(
+        "batch_get_item",
+        {"Responses": {"TEST_counters": [{**key, "A": {"N": "7"}}]}, "UnprocessedKeys": {}},
+        {"RequestItems": {"TEST_counters": {"Keys": [key], "ConsistentRead": True}}},
+    )
+    with stub:
+        reply = moto_app.test_client().get("/summary?from=20261127&to=20261127")
+    assert reply.json["totals"] == {"A": 7}
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"]
+)
+def test_throttling_and_errors_are_503(moto_app, code):
+    store, stub = stubbed(moto_app)
+    stub.add_client_error("update_item", service_error_code=code, http_status_code=400)
+    with stub:
+        reply = moto_app.test_client().get("/?e=A")
+    assert reply.status_code == 503
+    assert reply.headers["Retry-After"] == "1"
+    assert reply.json["status"] == "failure"
+    assert code not in reply.json["error"]
+
+
+def test_missing_table_is_503(moto_app):
+    assert moto_app.test_client().get("/?e=A").status_code == 503
+    assert moto_app.test_client().get("/healthz").status_code == 503
+
+
+def test_unreachable_endpoint_is_prompt_503(monkeypatch):
+    from tests.dynalite import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    client = create_app({"STORE": "dynamodb://"}).test_client()
+    started = time.monotonic()
+    reply = client.get("/?e=A")
+    assert reply.status_code == 503
+    assert time.monotonic() - started < 10

@@ -1,0 +1,76 @@
+"""One contract, run against every store: SQLite and DynamoDB (dynalite)."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from counter_app.store import get_store
+from tests.conftest import TODAY
+
+RESERVED = ["DATE", "COUNT", "VIEW", "USER", "NAME", "STATUS", "DAY", "SET", "ADD", "KEY", "TABLE", "SELECT"]
+
+
+def test_increment_returns_the_stores_new_value(any_app):
+    client = any_app.test_client()
+    assert [client.get("/?e=PAGEVIEW").json["count"] for _ in range(3)] == [1, 2, 3]
+
+
+def test_reserved_words_count_as_event_names(any_app):
+    client = any_app.test_client()
+    for name in RESERVED:
+        client.get("/", query_string={"e": name})
+    client.get("/", query_string={"e": "COUNT"})
+    totals = client.get("/summary").json["totals"]
+    assert totals == {**{name: 1 for name in RESERVED}, "COUNT": 2}
+
+
+def test_events_with_punctuation(any_app):
+    client = any_app.test_client()
+    for name in ["A.B", "A:B", "A/B", "A-B", "A_B", "0", "X" * 64]:
+        assert client.get("/", query_string={"e": name}).json["count"] == 1
+    assert len(client.get("/summary").json["totals"]) == 7
+
+
+def test_get_returns_only_asked_days(any_app):
+    client = any_app.test_client()
+    for day in (20261101, 20261102, 20261103):
+        client.get("/", query_string={"e": "A", "c": day})
+    with any_app.app_context():
+        assert get_store().get([20261101, 20261103, 20261104]) == {20261101: {"A": 1}, 20261103: {"A": 1}}
+
+
+def test_summary_over_a_leap_year_reads_every_day(any_app):
+    client = any_app.test_client()
+    for day in (20240101, 20240229, 20241231):
+        client.get("/", query_string={"e": "A", "c": day})
+    reply = client.get("/summary?from=20240101&to=20241231").json
+    assert len(reply["days"]) == 366
+    assert reply["totals"] == {"A": 3}
+    assert [d["day"] for d in reply["days"] if d["counts"]] == [20240101, 20240229, 20241231]
+
+
+def test_bad_input_changes_nothing(any_app):
+    client = any_app.test_client()
+    client.get("/?e=A")
+    for query in ("/?e=A&c=20261131", "/?e=bad%20name", "/?c=20261127", "/?e=A&e=B"):
+        assert client.get(query).status_code == 400
+    assert client.get("/summary").json["totals"] == {"A": 1}
+
+
+def test_healthz(any_app):
+    assert any_app.test_client().get("/healthz").status_code == 200
+
+
+def test_threads_count_exactly(any_app):
+    threads, each = 16, 50
+
+    def hit(_):
+        client = any_app.test_client()
+        return [client.get("/?e=HOT").status_code for _ in range(each)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+    assert codes == [200] * threads * each
+    assert any_app.test_client().get("/summary").json["totals"] == {"HOT": threads * each}
+    assert any_app.test_client().get("/?e=HOT").json["count"] == threads * each + 1
+
