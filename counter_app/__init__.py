@@ -12,7 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "TABLE_PREFIX": "TEST",
     "TABLE": "counters",
     "TIMEZONE": "UTC",
-    "READ_TOKEN": None,
+    "READ_TOKEN": None,  # when set, read routes need "Authorization: Bearer <token>"
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }

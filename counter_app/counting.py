@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from . import days, params
+from .auth import read_access
 from .store import get_store
 
 bp = Blueprint("counting", __name__)
@@ -38,6 +39,7 @@ def increment() -> Response:
 
 
 @bp.get("/summary")
+@read_access()
 def summary() -> Response:
     """Daily counts and totals over a range, as JSON or CSV."""
     last = params.single(request.args, "to")

@@ -19,8 +19,9 @@ def failure(status: int, error: str) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     response = failure(exc.code or 500, exc.description or exc.name)
-    if exc.code == 405 and exc.valid_methods:
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    response.headers.extend(
+        (name, value) for name, value in exc.get_headers() if name.lower() != "content-type"
+    )
     return response
 
 
