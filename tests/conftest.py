@@ -60,6 +60,27 @@ def dynalite_app(server: Dynalite, monkeypatch, **config):
     return app
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page, closed after the test."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(params=["sqlite", "dynalite"])
 def any_app(request, tmp_path, monkeypatch):
     """The same app on each store: the contract suite runs against both."""

@@ -1,0 +1,37 @@
+"""Headless Chromium from Debian, driven by Playwright: it cannot download its own browser here."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling hosts this
+# offline machine cannot reach.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def ensure_chromium() -> str:
+    """Install Debian's chromium package when it is missing; return its path."""
+    if not os.path.exists(CHROMIUM):
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+    if not shutil.which(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} is not executable after installing Debian's chromium package")
+    return CHROMIUM
+
+
+def launch(playwright):
+    """Launch headless Debian Chromium through a started Playwright."""
+    return playwright.chromium.launch(executable_path=ensure_chromium(), headless=True, args=ARGS)
