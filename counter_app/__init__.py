@@ -13,6 +13,8 @@ DEFAULTS: dict[str, Any] = {
     "TABLE": "counters",
     "TIMEZONE": "UTC",
     "READ_TOKEN": None,  # when set, read routes need "Authorization: Bearer <token>"
+    "PUBLIC_BADGES": False,  # True: /badge.svg stays open when READ_TOKEN is set
+    "ALLOWED_ORIGINS": "*",  # or comma-separated origins; others are refused
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
@@ -28,11 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import counting, days, errors, logs, store
+    from . import cors, counting, days, errors, logs, store, web
 
     logs.init_app(app)
     days.init_app(app)
     errors.init_app(app)
     store.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(counting.bp)
+    app.register_blueprint(web.bp)
     return app

@@ -1,0 +1,64 @@
+"""What web pages embed: the counter.js script, the pixel and the badge."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Blueprint, Response, request, send_file
+from werkzeug.exceptions import BadRequest
+
+from . import badge, days, params
+from .auth import read_access
+from .counting import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, record
+from .store import get_store
+
+bp = Blueprint("web", __name__)
+
+SCRIPT = Path(__file__).parent / "static" / "counter.js"
+SCRIPT_MAX_AGE = 3600
+BADGE_MAX_AGE = 300
+# The smallest transparent 1x1 GIF.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@bp.get("/counter.js")
+def script() -> Response:
+    """The script pages include to count events."""
+    return send_file(SCRIPT, mimetype="text/javascript", max_age=SCRIPT_MAX_AGE)
+
+
+@bp.get("/pixel.gif")
+def pixel() -> Response:
+    """Count like ``GET /`` and answer with a transparent 1x1 GIF; errors stay JSON."""
+    record()
+    response = Response(PIXEL, mimetype="image/gif")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/badge.svg")
+@read_access("PUBLIC_BADGES")
+def badge_svg() -> Response:
+    """An SVG badge: an event's total over the last ``days`` days."""
+    event = params.single(request.args, "e")
+    if event is params.MISSING:
+        raise BadRequest("Missing 'e': say which event the badge shows, for example ?e=PAGEVIEW.")
+    event = params.event_name(event)
+    span = _days(params.single(request.args, "days"))
+    last = days.today()
+    stored = get_store().get(days.span(last - timedelta(days=span - 1), last))
+    total = sum(counts.get(event, 0) for counts in stored.values())
+    response = Response(badge.render(event, f"{total:,} / {span}d"), mimetype="image/svg+xml")
+    # No "public": a badge read with a token must not land in shared caches.
+    response.cache_control.max_age = BADGE_MAX_AGE
+    return response
+
+
+def _days(value: object) -> int:
+    if value is params.MISSING:
+        return DEFAULT_RANGE_DAYS
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_RANGE_DAYS):
+        raise BadRequest(f"'days' must be a whole number from 1 to {MAX_RANGE_DAYS}.")
+    return int(value)
