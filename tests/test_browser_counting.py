@@ -1,0 +1,165 @@
+"""The README's snippets in headless Chromium, on a page from another origin under a strict CSP."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+from counter_app import create_app
+from tests.conftest import NOW
+from tests.dynalite import free_port
+from tests.live import LiveServer
+from tests.pages import PageSite, RequestLog, page, snippets, wait_until
+
+STAGE = "/prod"
+EVENTS = ["PAGEVIEW", "SIGNUP", "LEAVE", "DOWNLOAD", "ORDER", "NOSCRIPT"]
+NO_SEND_BEACON = "delete Navigator.prototype.sendBeacon"
+
+
+def totals(app) -> dict[str, int]:
+    return app.test_client().get("/summary").json["totals"]
+
+
+def staged(app) -> RequestLog:
+    """The app under an API Gateway-like stage path, with a log of what reached it."""
+    return RequestLog(DispatcherMiddleware(NotFound(), {STAGE: app}))
+
+
+def watch(browser_page) -> list[str]:
+    """Collect uncaught errors and console errors of ``browser_page``."""
+    errors: list[str] = []
+    browser_page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    browser_page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    return errors
+
+
+def visit(browser, site: str, *, javascript: bool = True, init_script: str | None = None):
+    """Open ``site`` in a fresh context; return the context, its page and the page's errors."""
+    context = browser.new_context(java_script_enabled=javascript)
+    if init_script:
+        context.add_init_script(init_script)
+    tab = context.new_page()
+    errors = watch(tab)
+    tab.goto(site + "/")
+    return context, tab, errors
+
+
+def test_readme_has_every_snippet_the_tests_load():
+    assert list(snippets()) == ["script-tag", "click", "leave", "fetch", "fetch-post", "pixel", "badge"]
+    for code in snippets().values():
+        assert "https://api.example.com/prod" in code or "<script>" in code
+
+
+def test_each_snippet_counts_exactly_once(app, browser):
+    log = staged(app)
+    with LiveServer(log) as api, LiveServer(PageSite(page(api.url + STAGE))) as site:
+        context, tab, errors = visit(browser, site.url)
+        # The fetch snippets read the JSON replies across origins.
+        tab.wait_for_function("document.getElementById('downloads').textContent === '1'", timeout=10_000)
+        tab.wait_for_function("document.getElementById('orders').textContent === '1'", timeout=10_000)
+        tab.wait_for_function(
+            "(img => img.complete && img.naturalWidth > 40)(document.querySelector('img[src*=\"badge.svg\"]'))",
+            timeout=10_000,
+        )
+        wait_until(lambda: totals(app).get("PAGEVIEW") == 1, what="the script tag's PAGEVIEW")
+        tab.click("#signup")
+        wait_until(lambda: totals(app).get("SIGNUP") == 1, what="the click's SIGNUP")
+        tab.goto(site.url + "/elsewhere")
+        wait_until(lambda: totals(app).get("LEAVE") == 1, what="the pagehide beacon's LEAVE")
+        context.close()
+
+        context, _, noscript_errors = visit(browser, site.url, javascript=False)
+        wait_until(lambda: totals(app).get("NOSCRIPT") == 1, what="the noscript pixel")
+        context.close()
+
+    assert totals(app) == dict.fromkeys(EVENTS, 1)
+    assert log.requests("PREFLIGHT") == [("OPTIONS", "PREFLIGHT", "cors", 200)]
+    # counter() used sendBeacon: a beacon with a text/plain body is a no-cors POST.
+    for event in ("PAGEVIEW", "SIGNUP", "LEAVE"):
+        assert log.requests(event) == [("POST", event, "no-cors", 200)]
+    assert log.requests("NOSCRIPT") == [("GET", "NOSCRIPT", "no-cors", 200)]
+    assert errors == [] and noscript_errors == []
+
+
+def test_counter_falls_back_to_fetch_without_send_beacon(app, browser):
+    log = staged(app)
+    with LiveServer(log) as api, LiveServer(PageSite(page(api.url + STAGE))) as site:
+        context, tab, errors = visit(browser, site.url, init_script=NO_SEND_BEACON)
+        wait_until(lambda: totals(app).get("PAGEVIEW") == 1, what="PAGEVIEW through fetch")
+        tab.click("#signup")
+        wait_until(lambda: totals(app).get("SIGNUP") == 1, what="SIGNUP through fetch")
+        context.close()
+    assert log.requests("PAGEVIEW") == [("POST", "PAGEVIEW", "cors", 200)]
+    assert errors == []
+
+
+@pytest.mark.parametrize("referrer", [True, False], ids=["referer", "no-referrer"])
+def test_unlisted_page_counts_nothing(tmp_path, browser, referrer):
+    """The allowlist refuses the page: by Referer for counter.js and the pixel, by Origin for the rest.
+
+    Without a Referer (``Referrer-Policy: no-referrer``) counter.js loads, and its beacons are refused by Origin.
+    """
+    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": lambda: NOW,
+                      "ALLOWED_ORIGINS": "https://elsewhere.example"})
+    log = staged(app)
+    headers = None if referrer else {"Referrer-Policy": "no-referrer"}
+    with LiveServer(log) as api, LiveServer(PageSite(page(api.url + STAGE), headers)) as site:
+        context, tab, errors = visit(browser, site.url)
+        wait_until(lambda: log.requests("DOWNLOAD") and log.requests("PREFLIGHT") and log.requests("badge.svg"),
+                   what="the page's requests")
+        if referrer:
+            assert tab.evaluate("typeof window.counter") == "undefined"
+        else:
+            wait_until(lambda: log.requests("PAGEVIEW"), what="the script tag's beacon")
+        tab.click("#signup")
+        tab.goto(site.url + "/elsewhere")
+        if not referrer:
+            wait_until(lambda: log.requests("SIGNUP") and log.requests("LEAVE"), what="the click's and pagehide's beacons")
+        context.close()
+        if referrer:
+            context, _, _ = visit(browser, site.url, javascript=False)
+            wait_until(lambda: len(log.requests("badge.svg")) == 2 and log.requests("NOSCRIPT"), what="the pixel")
+            context.close()
+
+    refused = {"DOWNLOAD": [403], "PREFLIGHT": [403], "ORDER": []}
+    if referrer:
+        refused |= {"counter.js": [403], "badge.svg": [403, 403], "NOSCRIPT": [403],
+                    "PAGEVIEW": [], "SIGNUP": [], "LEAVE": []}
+    else:
+        refused |= {"counter.js": [200], "badge.svg": [200], "NOSCRIPT": [],
+                    "PAGEVIEW": [403], "SIGNUP": [403], "LEAVE": [403]}
+    assert {what: log.statuses(what) for what in refused} == refused
+    assert totals(app) == {}
+    assert not [error for error in errors if error.startswith("pageerror")]
+
+
+def network_failures_only(errors: list[str]) -> list[str]:
+    """The errors that are not the browser reporting a failed load (it logs those whatever the page does)."""
+    return [error for error in errors if not error.startswith("console: Failed to load resource")]
+
+
+def test_page_survives_api_that_never_answers(browser):
+    dead = f"http://127.0.0.1:{free_port()}{STAGE}"
+    with LiveServer(PageSite(page(dead))) as site:
+        context, tab, errors = visit(browser, site.url)
+        tab.wait_for_load_state("load")
+        tab.click("#signup")
+        tab.goto(site.url + "/elsewhere")
+        context.close()
+    assert network_failures_only(errors) == []
+
+
+@pytest.mark.parametrize("init_script", [None, NO_SEND_BEACON], ids=["beacon", "fetch"])
+def test_script_survives_api_going_down(app, browser, init_script):
+    api = LiveServer(staged(app))
+    with LiveServer(PageSite(page(api.url + STAGE))) as site:
+        with api:
+            context, tab, errors = visit(browser, site.url, init_script=init_script)
+            wait_until(lambda: totals(app).get("PAGEVIEW") == 1, what="PAGEVIEW before the API goes down")
+        tab.click("#signup")
+        tab.evaluate("counter('X'); counter(); counter({toString: null}); counter('a'.repeat(100000))")
+        tab.goto(site.url + "/elsewhere")
+        context.close()
+    assert network_failures_only(errors) == []
+    assert totals(app) == {"PAGEVIEW": 1, "DOWNLOAD": 1, "ORDER": 1}
