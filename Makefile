@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+BENCH_SIZE ?= full
 
-.PHONY: run test clean
+.PHONY: run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ run: $(VENV)/.run-installed  ## serve on http://127.0.0.1:$(PORT) with SQLite
 
 test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full) into bench/results/latest.json
+	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis instance

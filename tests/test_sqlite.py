@@ -59,6 +59,24 @@ def test_locked_database_is_503_after_short_wait(tmp_path):
     assert client.get("/?e=A").json["count"] == 2
 
 
+def test_lock_held_briefly_is_waited_out(tmp_path):
+    import threading
+
+    url = f"sqlite:///{tmp_path}/brief.sqlite3"
+    client = create_app({"STORE": url}).test_client()
+    assert client.get("/?e=A").status_code == 200
+    holder = sqlite3.connect(f"{tmp_path}/brief.sqlite3", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    release.start()
+    try:
+        reply = client.get("/?e=A")
+    finally:
+        release.join()
+    assert reply.status_code == 200
+    assert reply.json["count"] == 2
+
+
 def test_create_table_command(runner, app):
     result = runner.invoke(args=["create-table"])
     assert result.exit_code == 0

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Sequence
 
 from .base import ConfigurationError, Counts, Storage, StoreUnavailable
+
+# SQLite's own busy handler sleeps 1 ms, then longer, before its first retry;
+# a write holds the lock for tens of microseconds, so wait in smaller steps.
+FIRST_WAIT = 0.00005
+LONGEST_WAIT = 0.005
 
 
 class SQLiteStorage(Storage):
@@ -46,44 +51,51 @@ class SQLiteStorage(Storage):
             directory = os.path.dirname(self.path)
             if directory:
                 os.makedirs(directory, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
             # WAL lets readers and one writer work at once; synchronous=NORMAL
             # in WAL mode keeps every committed write through a process crash.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(self._schema_sql)
+            for statement in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", self._schema_sql):
+                self._run(conn, statement)
             local.conn, local.pid = conn, os.getpid()
         return local.conn
 
-    @contextmanager
-    def _errors(self) -> Iterator[sqlite3.Connection]:
+    def _run(self, conn: sqlite3.Connection, sql: str, args: tuple = ()) -> list[tuple]:
+        """Run one statement to completion, waiting up to ``timeout`` while another writer holds the lock."""
+        wait, deadline = FIRST_WAIT, None
+        while True:
+            try:
+                # fetchall() steps the statement to completion, which commits it.
+                return conn.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                now = time.monotonic()
+                deadline = now + self.timeout if deadline is None else deadline
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or now >= deadline:
+                    raise
+            time.sleep(min(wait, deadline - now))
+            wait = min(wait * 2, LONGEST_WAIT)
+
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
         try:
-            yield self._connection()
+            return self._run(self._connection(), sql, args)
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
             raise StoreUnavailable(f"SQLite: {exc}") from exc
 
     def incr(self, day: int, event: str, amount: int = 1) -> int:
-        with self._errors() as conn:
-            # fetchall() steps the statement to completion, which commits it.
-            return conn.execute(self._incr_sql, (day, event, amount)).fetchall()[0][0]
+        return self._execute(self._incr_sql, (day, event, amount))[0][0]
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
             return {}
         wanted = set(days)
         counts: Counts = {}
-        with self._errors() as conn:
-            rows = conn.execute(self._get_sql, (min(wanted), max(wanted))).fetchall()
-        for day, event, count in rows:
+        for day, event, count in self._execute(self._get_sql, (min(wanted), max(wanted))):
             if day in wanted:
                 counts.setdefault(day, {})[event] = count
         return counts
 
     def check(self) -> None:
-        with self._errors() as conn:
-            conn.execute("SELECT 1").fetchall()
+        self._execute("SELECT 1")
 
     def create(self) -> str:
-        with self._errors():
-            pass
+        self._execute("SELECT 1")
         return f"SQLite table {self.table} is ready in {os.path.abspath(self.path)}."

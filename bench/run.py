@@ -1,0 +1,63 @@
+"""Run the benchmarks side by side and write their numbers: ``python -m bench.run --size full``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import ROOT, SIZES, Size, dynamo, http_load
+
+# A section runs one comparison and returns its numbers as JSON-ready data.
+# Cold start through the packaged Zappa handler (issue 7, part 3) joins here
+# as one more section once the Zappa package can be built.
+Section = Callable[[Size], dict]
+SECTIONS: dict[str, Section] = {
+    "http_sqlite": http_load.measure,
+    "dynamodb": dynamo.measure,
+}
+DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+    }
+
+
+def run(size: Size, sections: dict[str, Section] = SECTIONS) -> dict:
+    """Every section at ``size``, one after the other, with the machine and the time each took."""
+    result: dict = {"size": size.name, "runs": size.runs, "seconds_per_run": size.seconds, "machine": machine()}
+    for name, section in sections.items():
+        started = time.monotonic()
+        result[name] = section(size)
+        result[name]["took_s"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse ``--size`` and ``--out``, run, print and write the result."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="full")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    result = run(SIZES[args.size])
+    text = json.dumps(result, indent=2)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
+    print(text)
+    print(f"written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The benchmarks run end to end at the tiny size and produce well-formed numbers; timings are not judged."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench import ROOT, SIZES, compare
+from bench.run import run
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "result.json"
+    subprocess.run([sys.executable, "-m", "bench.run", "--size", "tiny", "--out", str(out)],
+                   cwd=ROOT, check=True, timeout=300, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def test_machine_and_size_are_recorded(result):
+    assert result["size"] == "tiny"
+    assert result["machine"]["cores"] >= 1
+    assert result["machine"]["python"].startswith("3.")
+
+
+def test_http_side_by_side(result):
+    http = result["http_sqlite"]
+    for side in ("app", "bare"):
+        assert http[side]["rps"] > 0
+        assert 0 < http[side]["p50_ms"] <= http[side]["p99_ms"]
+        assert len(http[side]["runs"]) == SIZES["tiny"].runs
+    assert http["ratio"] == pytest.approx(http["app"]["rps"] / http["bare"]["rps"], abs=0.01)
+    # Every increment wrk saw answered was counted in SQLite.
+    assert http["counted"] >= http["requests"] > 0
+
+
+def test_dynamodb_writes_side_by_side(result):
+    writes = result["dynamodb"]["writes"]
+    assert writes["app_per_s"] > 0 and writes["raw_per_s"] > 0
+    assert writes["ratio"] == pytest.approx(writes["app_per_s"] / writes["raw_per_s"], abs=0.01)
+
+
+def test_summary_request_counts(result):
+    summaries = result["dynamodb"]["summaries"]
+    assert summaries["30 days"] | {"ms": 1} == {"days": 30, "requests": 1, "events": 3, "ms": 1}
+    assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 4, "events": 3, "ms": 1}
+    assert summaries["30 days"]["ms"] > 0 and summaries["366 days"]["ms"] > 0
+
+
+def test_a_section_plugs_in_by_name():
+    seen = []
+    result = run(SIZES["tiny"], {"extra": lambda size: seen.append(size) or {"ratio": 1.0}})
+    assert seen == [SIZES["tiny"]]
+    assert result["extra"]["ratio"] == 1.0
+    assert result["extra"]["took_s"] >= 0
+
+
+def test_compare_takes_the_median_of_pair_ratios():
+    assert compare([1, 3, 8], [2, 3, 4]) == 1.0
+    with pytest.raises(ValueError):
+        compare([1, 2], [1])
