@@ -53,6 +53,11 @@ def make(*args: str, env: dict[str, str] | None = None) -> str:
     return done.stdout + done.stderr
 
 
+def install_tools() -> None:
+    """Build the deploy venv and the boto3-only runtime, from the package index, before anything goes offline."""
+    make(".venv-deploy/.installed", f"{RUNTIME_PATH.name}/.installed")
+
+
 @dataclass(frozen=True)
 class Package:
     """A built package: the zip Zappa made and the folder it unzips to (Lambda's ``/var/task``)."""
@@ -64,8 +69,8 @@ class Package:
 
 def build(stage: str, dest: Path) -> Package:
     """``make package STAGE=stage`` offline (Zappa's manylinux wheel lookup fails), then unzip into ``dest/stage``."""
+    install_tools()
     make("package", f"STAGE={stage}", env=offline_environ())
-    make(f"{RUNTIME_PATH.name}/.installed")
     archive = ROOT / "dist" / f"counter-{stage}.zip"
     root = dest / stage
     with zipfile.ZipFile(archive) as zipped:

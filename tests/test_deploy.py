@@ -11,7 +11,7 @@ import pytest
 
 from deploy.stages import SETTINGS, stage_settings
 from tests.dynalite import free_port, wait_for_port
-from tests.lambda_package import ROOT, make, offline_environ
+from tests.lambda_package import ROOT, install_tools, make, offline_environ
 
 ZAPPA = ROOT / ".venv-deploy" / "bin" / "zappa"
 STAGES = {"dev": "TEST", "prod": "LIVE"}
@@ -68,6 +68,7 @@ def test_every_stage_gives_its_full_environment():
 
 
 def test_deploy_status_undeploy_dev(moto_endpoint):
+    install_tools()
     env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint)
     config = stage_settings("dev")
     out = make("deploy", "STAGE=dev", env=env)
