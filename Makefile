@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean package create-table deploy
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,4 +29,33 @@ bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full)
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .hypothesis instance
+	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis instance
+
+# Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else.
+STAGE ?= dev
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_BIN := $(DEPLOY_VENV)/bin
+ZAPPA := VIRTUAL_ENV=$(abspath $(DEPLOY_VENV)) $(DEPLOY_BIN)/zappa
+# boto3 alone, as Lambda's Python runtime has it: tests run the packaged handler on it.
+LAMBDA_PYTHONPATH ?= .venv-lambda
+
+$(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt
+	rm -rf $(DEPLOY_VENV)
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_BIN)/pip install --quiet -r requirements-deploy.txt
+	touch $@
+
+$(LAMBDA_PYTHONPATH)/.installed: requirements.txt | $(BIN)/python
+	rm -rf $(LAMBDA_PYTHONPATH)
+	$(BIN)/pip install --quiet --target $(LAMBDA_PYTHONPATH) $$(grep '^boto3==' requirements.txt)
+	touch $@
+
+package: $(DEPLOY_VENV)/.installed  ## zip the STAGE (default dev) into dist/counter-STAGE.zip
+	mkdir -p dist
+	$(ZAPPA) package $(STAGE) -o dist/counter-$(STAGE).zip
+
+create-table: $(DEPLOY_VENV)/.installed  ## create STAGE's DynamoDB table (TEST_counters for dev, LIVE_counters for prod)
+	env $$($(DEPLOY_BIN)/python deploy/stages.py $(STAGE)) $(DEPLOY_BIN)/flask --app wsgi create-table
+
+deploy: create-table  ## first time: zappa deploy STAGE; afterwards: zappa update STAGE
+	if $(ZAPPA) status $(STAGE) >/dev/null 2>&1; then $(ZAPPA) update $(STAGE); else $(ZAPPA) deploy $(STAGE); fi

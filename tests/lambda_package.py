@@ -1,0 +1,240 @@
+"""Build a stage's Zappa package and run its handler in a Python that has only boto3, as Lambda does.
+
+Reusable outside pytest (bench/ measures cold starts with it)::
+
+    package = build("dev", Path("/tmp/pkg"))
+    with LambdaFunction(package, AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:8000") as function:
+        reply = function.invoke(rest_event("dev", "GET", "/", query={"e": "PAGEVIEW"}))
+    seconds, reply = cold_start(package, rest_event("dev", "GET", "/healthz"))
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy.stages import stage_settings
+from tests.dynalite import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_PATH = ROOT / ".venv-lambda"
+BOOTSTRAP = Path(__file__).resolve().parent / "lambda_bootstrap.py"
+API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
+URL_HOST = "abc123defg.lambda-url.eu-west-1.on.aws"
+
+
+def sandbox_environ(**extra: str) -> dict[str, str]:
+    """This process's environment without AWS or COUNTER settings, with fake credentials: nothing reaches AWS."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COUNTER_")) and k != "VIRTUAL_ENV"}
+    return {**keep, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-1", **extra}
+
+
+def offline_environ(**extra: str) -> dict[str, str]:
+    """:func:`sandbox_environ` with the internet cut off but 127.0.0.1 reachable, as on a machine without network."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    return sandbox_environ(HTTPS_PROXY=dead, HTTP_PROXY=dead, NO_PROXY="127.0.0.1,localhost", **extra)
+
+
+def make(*args: str, env: dict[str, str] | None = None) -> str:
+    """Run ``make ARGS`` in the project; its output, or an AssertionError that shows it."""
+    done = subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=env or sandbox_environ(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"make {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def install_tools() -> None:
+    """Build the deploy venv and the boto3-only runtime, from the package index, before anything goes offline."""
+    make(".venv-deploy/.installed", f"{RUNTIME_PATH.name}/.installed")
+
+
+@dataclass(frozen=True)
+class Package:
+    """A built package: the zip Zappa made and the folder it unzips to (Lambda's ``/var/task``)."""
+
+    stage: str
+    zip: Path
+    root: Path
+
+
+def build(stage: str, dest: Path) -> Package:
+    """``make package STAGE=stage`` offline (Zappa's manylinux wheel lookup fails), then unzip into ``dest/stage``."""
+    install_tools()
+    make("package", f"STAGE={stage}", env=offline_environ())
+    archive = ROOT / "dist" / f"counter-{stage}.zip"
+    root = dest / stage
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(root)
+    return Package(stage, archive, root)
+
+
+def lambda_environ(package: Package, **extra: str) -> dict[str, str]:
+    """The environment Lambda gives the stage's function: its own variables plus the stage's settings."""
+    config = stage_settings(package.stage)
+    name = f"{config['project_name']}-{package.stage}"
+    region = config["aws_region"]
+    return {
+        "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only on Lambda
+        "_HANDLER": "handler.lambda_handler",
+        "LAMBDA_TASK_ROOT": str(package.root),
+        "LAMBDA_RUNTIME_DIR": str(RUNTIME_PATH),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['runtime']}",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config["memory_size"]),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"2026/11/27/[$LATEST]{uuid.uuid4().hex}",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        **config.get("aws_environment_variables", {}),
+        **extra,
+    }
+
+
+class LambdaFunction:
+    """One Lambda execution environment: a fresh boto3-only Python holding the package's handler.
+
+    :param package: what :func:`build` returned.
+    :param extra: environment variables to add or override, such as ``AWS_ENDPOINT_URL_DYNAMODB``.
+    """
+
+    def __init__(self, package: Package, **extra: str) -> None:
+        self.environ = lambda_environ(package, **extra)
+        self.timeout = float(stage_settings(package.stage)["timeout_seconds"])
+        self.package = package
+        self.process: subprocess.Popen | None = None
+        self._log = package.root.parent / f"{package.stage}-{uuid.uuid4().hex}.log"
+
+    def start(self) -> LambdaFunction:
+        self._stderr = self._log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH), str(self.timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            env=self.environ, cwd=self.package.root, text=True,
+        )
+        return self
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Send one event; the handler's reply, as API Gateway would receive it."""
+        assert self.process and self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(event) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, f"the function died:\n{self.logs}"
+        return json.loads(line)
+
+    @property
+    def logs(self) -> str:
+        """Everything the function printed, as CloudWatch would show it."""
+        return self._log.read_text()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process.stdout.close()
+        self._stderr.close()
+
+    def __enter__(self) -> LambdaFunction:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def cold_start(package: Package, event: dict[str, Any], **extra: str) -> tuple[float, dict[str, Any]]:
+    """Seconds from starting a fresh function process to its first reply, and that reply."""
+    started = time.perf_counter()
+    with LambdaFunction(package, **extra) as function:
+        reply = function.invoke(event)
+        return time.perf_counter() - started, reply
+
+
+def _body(body: str | bytes | None) -> tuple[str | None, bool]:
+    if isinstance(body, bytes):
+        return base64.b64encode(body).decode(), True
+    return body, False
+
+
+def rest_event(stage: str, method: str, path: str, *, query: dict[str, str] | None = None,
+               headers: dict[str, str] | None = None, body: str | bytes | None = None) -> dict[str, Any]:
+    """An API Gateway REST API (payload 1.0) proxy event, as ``https://API_HOST/{stage}{path}`` sends it."""
+    headers = {"Host": API_HOST, "User-Agent": "curl/8.5.0", "Accept": "*/*", "X-Forwarded-For": "203.0.113.7",
+               "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https", **(headers or {})}
+    text, encoded = _body(body)
+    resource = "/" if path == "/" else "/{proxy+}"
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} if query else None,
+        "pathParameters": None if path == "/" else {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "a1b2c3", "resourcePath": resource, "httpMethod": method,
+            "extendedRequestId": "Ab1Cd2Ef3Gh=", "requestTime": "27/Nov/2026:12:00:00 +0000",
+            "path": f"/{stage}{path}", "accountId": "123456789012", "protocol": "HTTP/1.1", "stage": stage,
+            "domainPrefix": API_HOST.split(".")[0], "requestTimeEpoch": 1795780800000,
+            "requestId": str(uuid.uuid4()), "domainName": API_HOST, "apiId": API_HOST.split(".")[0],
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": headers["User-Agent"], "accountId": None,
+                         "caller": None, "user": None, "userArn": None, "cognitoIdentityId": None},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def http_event(method: str, path: str, *, stage: str = "$default", query: str = "",
+               headers: dict[str, str] | None = None, body: str | bytes | None = None) -> dict[str, Any]:
+    """An HTTP API or Function URL (payload 2.0) event; a named ``stage`` prefixes ``rawPath`` as HTTP APIs do."""
+    host = URL_HOST if stage == "$default" else API_HOST
+    headers = {"host": host, "user-agent": "curl/8.5.0", "accept": "*/*", "x-forwarded-for": "203.0.113.7",
+               "x-forwarded-port": "443", "x-forwarded-proto": "https",
+               **{name.lower(): value for name, value in (headers or {}).items()}}
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
+    text, encoded = _body(body)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": host.split(".")[0], "domainName": host,
+            "domainPrefix": host.split(".")[0], "requestId": str(uuid.uuid4()), "routeKey": "$default",
+            "stage": stage, "time": "27/Nov/2026:12:00:00 +0000", "timeEpoch": 1795780800000,
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": headers["user-agent"]},
+        },
+        "isBase64Encoded": encoded,
+    }
+    if query:
+        event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&"))
+    if text is not None:
+        event["body"] = text
+    return event

@@ -1,0 +1,182 @@
+"""The real Zappa package of each stage, run like Lambda runs it: handler.py in a Python with only boto3."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+
+import boto3
+import pytest
+
+from deploy.stages import stage_settings
+from tests.dynalite import free_port
+from tests.lambda_package import LambdaFunction, build, http_event, make, rest_event, sandbox_environ
+
+STAGES = {"dev": "TEST", "prod": "LIVE"}
+DAY = "20261101"
+# Zappa's build-time dependencies, boto3 (Lambda has it), test tools and the project's own non-runtime files.
+NOT_SHIPPED = ["boto3/", "botocore/", "s3transfer/", "troposphere/", "yaml/", "requests/", "pip/", "setuptools/",
+               "placebo/", "cfn_flip/", "tqdm/", "pytest/", "_pytest/", "moto/", "tests/", "deploy/", "zappa/cli.py",
+               "zappa/core.py", ".venv", ".tools/", "node_modules/", "zappa_settings.json", "Makefile"]
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory):
+    """Each stage packaged once per session, the way ``make package`` does it."""
+    dest = tmp_path_factory.mktemp("packages")
+    return {stage: build(stage, dest) for stage in STAGES}
+
+
+@pytest.fixture(scope="session")
+def tables(dynalite):
+    """TEST_counters and LIVE_counters in dynalite, made by ``make create-table`` as the README says."""
+    for stage in STAGES:
+        make("create-table", f"STAGE={stage}", env=sandbox_environ(AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint))
+    return boto3.client("dynamodb", endpoint_url=dynalite.endpoint, region_name="eu-west-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+@pytest.fixture(scope="module", params=list(STAGES))
+def function(request, packages, tables, dynalite):
+    """A warm function of one stage, counting into dynalite."""
+    with LambdaFunction(packages[request.param], AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint) as running:
+        yield running
+
+
+def stage_of(function) -> str:
+    return function.package.stage
+
+
+def body(reply: dict) -> dict:
+    return json.loads(reply["body"])
+
+
+def stored(tables, prefix: str, event: str) -> int | None:
+    item = tables.get_item(TableName=f"{prefix}_counters", Key={"Day": {"N": DAY}}, ConsistentRead=True).get("Item", {})
+    return int(item[event]["N"]) if event in item else None
+
+
+def new_event() -> str:
+    return f"E{uuid.uuid4().hex[:12].upper()}"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_package_is_slim(packages, stage):
+    package = packages[stage]
+    assert package.zip.stat().st_size < 2 * 1024 * 1024
+    names = zipfile.ZipFile(package.zip).namelist()
+    for needed in ["handler.py", "wsgi.py", "zappa_settings.py", "counter_app/__init__.py", "flask/__init__.py",
+                   "tzdata/__init__.py", "zappa/handler.py", "zappa/wsgi.py"]:
+        assert needed in names
+    for unwanted in NOT_SHIPPED:
+        assert not [name for name in names if name.startswith(unwanted)], unwanted
+    assert not [name for name in names if "__pycache__" in name]
+    settings = (package.root / "zappa_settings.py").read_text()
+    assert f"API_STAGE='{stage}'" in settings
+    assert "APP_MODULE='wsgi'" in settings and "APP_FUNCTION='app'" in settings
+    assert "BINARY_SUPPORT=True" in settings
+
+
+def test_rest_v1_counts_into_the_stage_table(function, tables):
+    event, stage = new_event(), stage_of(function)
+    for expected in (1, 2):
+        reply = function.invoke(rest_event(stage, "GET", "/", query={"e": event.lower(), "c": DAY}))
+        assert reply["statusCode"] == 200, reply
+        assert body(reply) == {"count": expected, "day": int(DAY), "eventkey": event, "status": "success"}
+        assert reply["headers"]["Content-Type"] == "application/json"
+    assert stored(tables, STAGES[stage], event) == 2
+    other = next(prefix for name, prefix in STAGES.items() if name != stage)
+    assert stored(tables, other, event) is None
+
+
+def test_rest_v1_form_post(function, tables):
+    event, stage = new_event(), stage_of(function)
+    reply = function.invoke(rest_event(stage, "POST", "/", body=f"e={event}&c={DAY}",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    assert reply["statusCode"] == 200, reply
+    assert stored(tables, STAGES[stage], event) == 1
+
+
+@pytest.mark.parametrize("http_stage", ["$default", "named"], ids=["function-url", "http-api-stage"])
+def test_http_v2_counts_into_the_stage_table(function, tables, http_stage):
+    event, stage = new_event(), stage_of(function)
+    api_stage = stage if http_stage == "named" else "$default"
+    reply = function.invoke(http_event("GET", "/", stage=api_stage, query=f"e={event}&c={DAY}"))
+    assert reply["statusCode"] == 200, reply
+    assert body(reply)["count"] == 1
+    reply = function.invoke(http_event("POST", "/", stage=api_stage, body=json.dumps({"e": event, "c": DAY}),
+                                       headers={"Content-Type": "application/json"}))
+    assert body(reply)["count"] == 2
+    assert stored(tables, STAGES[stage], event) == 2
+
+
+def test_http_v2_base64_body(function, tables):
+    """Function URLs base64-encode bodies such as sendBeacon's text/plain."""
+    event, stage = new_event(), stage_of(function)
+    reply = function.invoke(http_event("POST", "/", body=f"e={event}&c={DAY}".encode(),
+                                       headers={"Content-Type": "text/plain;charset=UTF-8"}))
+    assert reply["statusCode"] == 200, reply
+    assert stored(tables, STAGES[stage], event) == 1
+
+
+def test_summary_through_the_handler(function):
+    event, stage = new_event(), stage_of(function)
+    function.invoke(rest_event(stage, "GET", "/", query={"e": event, "c": DAY}))
+    query = {"from": DAY, "to": DAY, "e": event}
+    reply = function.invoke(rest_event(stage, "GET", "/summary", query=query))
+    assert reply["statusCode"] == 200, reply
+    assert body(reply)["totals"] == {event: 1}
+    csv = function.invoke(http_event("GET", "/summary", query=f"from={DAY}&to={DAY}&e={event}&format=csv"))
+    assert csv["statusCode"] == 200
+    assert csv["headers"]["Content-Type"].startswith("text/csv")
+    assert csv["body"].splitlines() == ["day,event,count", f"{DAY},{event},1"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "status"),
+    [("GET", "/", {}, 400), ("GET", "/", {"e": "no spaces allowed"}, 400), ("PUT", "/", {"e": "A"}, 405),
+     ("GET", "/nowhere", {}, 404), ("GET", "/summary", {"from": "2026-11-01"}, 400)],
+)
+def test_error_paths(function, method, path, query, status):
+    stage = stage_of(function)
+    for event in (rest_event(stage, method, path, query=query),
+                  http_event(method, path, query="&".join(f"{k}={v}" for k, v in query.items()))):
+        reply = function.invoke(event)
+        assert reply["statusCode"] == status, reply
+        assert body(reply)["status"] == "failure"
+        assert "Traceback" not in reply["body"]
+
+
+def test_keep_warm_ping_counts_nothing(function, tables):
+    stage = stage_of(function)
+    ping = {"detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+            "resources": [f"arn:aws:events:eu-west-1:123456789012:rule/counter-{stage}-zappa-keep-warm-handler"
+                          ".keep_warm_callback"], "detail": {}}
+    assert function.invoke(ping) is None
+    assert function.invoke(rest_event(stage, "GET", "/healthz"))["statusCode"] == 200
+
+
+def test_lambda_and_zappa_environment(function):
+    """The app runs with what Lambda and Zappa put in the environment, and nothing of ours leaks in."""
+    stage = stage_of(function)
+    code = "import os, json; print('ENV ' + json.dumps(dict(os.environ)))"
+    function.invoke({"raw_command": code})
+    line = next(line for line in function.logs.splitlines() if line.startswith("ENV "))
+    environ = json.loads(line[4:])
+    assert environ["AWS_LAMBDA_FUNCTION_NAME"] == f"counter-{stage}"
+    assert environ["STAGE"] == stage and environ["PROJECT"] == "counter"
+    assert environ["SERVERTYPE"] == "AWS Lambda" and environ["FRAMEWORK"] == "Zappa"
+    assert environ["AWS_REGION"] == stage_settings(stage)["aws_region"]
+    assert {k: v for k, v in environ.items() if k.startswith("COUNTER_")} == {
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage]}
+
+
+def test_store_down_is_503(packages, tables):
+    dead = f"http://127.0.0.1:{free_port()}"
+    with LambdaFunction(packages["dev"], AWS_ENDPOINT_URL_DYNAMODB=dead) as down:
+        reply = down.invoke(rest_event("dev", "GET", "/", query={"e": "A"}))
+        assert reply["statusCode"] == 503, reply
+        assert int(reply["headers"]["Retry-After"]) > 0
+        assert body(reply)["status"] == "failure"
+        assert down.invoke(http_event("GET", "/healthz"))["statusCode"] == 503
