@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable
+from .base import ConfigurationError, Counts, Storage, StoreUnavailable, Write
+
+CHUNK = 500  # rows per transaction in write_many
 
 
 class SQLiteStorage(Storage):
@@ -31,6 +33,10 @@ class SQLiteStorage(Storage):
         self._incr_sql = (
             f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count RETURNING count"
+        )
+        self._set_sql = (
+            f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
+            "ON CONFLICT (day, event) DO UPDATE SET count = excluded.count"
         )
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._schema_sql = (
@@ -66,6 +72,36 @@ class SQLiteStorage(Storage):
         with self._errors() as conn:
             # fetchall() steps the statement to completion, which commits it.
             return conn.execute(self._incr_sql, (day, event, amount)).fetchall()[0][0]
+
+    def set(self, day: int, event: str, count: int) -> None:
+        with self._errors() as conn:
+            conn.execute(self._set_sql, (day, event, count))
+
+    def write_many(
+        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+    ) -> None:
+        sql = self._set_sql if replace else self._incr_sql.removesuffix(" RETURNING count")
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            with self._errors() as conn:
+                # One transaction per chunk: all of its rows are written, or none.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(sql, chunk)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            if done:
+                done(list(range(start, start + len(chunk))))
+
+    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
+        counts: Counts = {}
+        with self._errors() as conn:
+            rows = conn.execute(self._get_sql, (first or 0, last or 99999999)).fetchall()
+        for day, event, count in rows:
+            counts.setdefault(day, {})[event] = count
+        return counts
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
