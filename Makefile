@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test clean
+.PHONY: run test clean screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: $(VENV)/.run-installed  ## serve on http://127.0.0.1:$(PORT) with SQLite
 
 test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/dashboard.png with Chromium
+	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .hypothesis instance
