@@ -110,6 +110,8 @@ def _json_rows(text: str) -> Iterator[tuple[int, Any]]:
     pos = _BLANK.match(text, _BLANK.match(text).end() + 1).end()
     line, counted = 1, 0
     closed = text.startswith("]", pos)
+    if closed:
+        pos = _BLANK.match(text, pos + 1).end()
     while not closed:
         line, counted = line + text.count("\n", counted, pos), pos
         value, pos = decoder.raw_decode(text, pos)
