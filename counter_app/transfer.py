@@ -248,7 +248,7 @@ def import_command(file: Path, replace: bool) -> None:
             write(todo, replace=replace, done=done)
         except (StoreUnavailable, KeyboardInterrupt) as exc:
             again = "run the same command again" + ("" if replace else f" to write the rest ({journal.path} remembers)")
-            raise click.ClickException(f"Stopped ({exc or 'interrupted'}): {again}.") from None
+            raise click.ClickException(f"Stopped ({str(exc) or 'interrupted'}): {again}.") from None
         finally:
             if handle:
                 handle.close()
