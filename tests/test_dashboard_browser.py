@@ -86,6 +86,7 @@ def test_token_flow_and_download_links(tmp_path, page):
             page.click("#csv-link")
         assert download.value.path().read_text().startswith("day,event,count\n20261120,PAGEVIEW,5\n")
         page.click("#json-link")
+        page.wait_for_url("**/summary?*format=json")
         assert '"totals":{"PAGEVIEW":7,"SIGNUP":1}' in page.inner_text("body")
     # The 401 page and the JSON page's favicon request log failed loads; nothing may break the CSP.
     assert [c for c in complaints if "Refused" in c or "Content Security Policy" in c] == []
