@@ -30,13 +30,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import cors, counting, days, errors, logs, store, web
+    from . import cors, counting, dashboard, days, errors, logs, store, transfer, web
 
     logs.init_app(app)
     days.init_app(app)
     errors.init_app(app)
     store.init_app(app)
     cors.init_app(app)
+    transfer.init_app(app)
     app.register_blueprint(counting.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(dashboard.bp)
     return app

@@ -7,20 +7,51 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 
+COOKIE = "counter_read"
+COOKIE_DAYS = 30
+
+
+def _same(sent: str, expected: str) -> bool:
+    # compare_digest keeps the comparison constant-time; compare bytes so
+    # non-ASCII input cannot raise.
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def _cookie_value(token: object) -> str:
+    # Derived from the token, so a leaked cookie does not reveal the token itself.
+    return hmac.new(str(token).encode(), b"counter read cookie", "sha256").hexdigest()
+
+
+def token_matches(sent: str) -> bool:
+    """Whether ``sent`` is the read token (always true when none is set)."""
+    token = current_app.config["READ_TOKEN"]
+    return not token or _same(sent.strip(), str(token))
+
+
 def read_allowed() -> bool:
-    """Whether this request may read counts: no token set, or the right one sent."""
+    """Whether this request may read counts: no token set, the right bearer token, or the read cookie."""
     token = current_app.config["READ_TOKEN"]
     if not token:
         return True
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    # compare_digest keeps the comparison constant-time; compare bytes so
-    # non-ASCII input cannot raise.
-    return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), str(token).encode())
+    if scheme.lower() == "bearer" and _same(sent.strip(), str(token)):
+        return True
+    return _same(request.cookies.get(COOKIE, ""), _cookie_value(token))
+
+
+def remember(response: Response) -> None:
+    """Give this browser the read cookie, which browsers send on navigation where they cannot send a header."""
+    token = current_app.config["READ_TOKEN"]
+    if token:
+        response.set_cookie(
+            COOKIE, _cookie_value(token), max_age=COOKIE_DAYS * 86400, path="/",
+            secure=request.is_secure, httponly=True, samesite="Strict",
+        )
 
 
 def read_access(public_setting: str | None = None) -> Callable:

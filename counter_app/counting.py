@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import io
-from datetime import timedelta
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from . import days, params
+from . import days, params, totals
 from .auth import read_access
 from .store import get_store
+from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS  # noqa: F401  (kept importable from here for other modules)
 
 bp = Blueprint("counting", __name__)
-
-DEFAULT_RANGE_DAYS = 30
-MAX_RANGE_DAYS = 366
-
 
 def record() -> dict:
     """Validate the request's ``e`` and ``c``, then count it; raise before any write."""
@@ -42,47 +37,20 @@ def increment() -> Response:
 @read_access()
 def summary() -> Response:
     """Daily counts and totals over a range, as JSON or CSV."""
-    last = params.single(request.args, "to")
-    first = params.single(request.args, "from")
-    last = days.today() if last is params.MISSING else params.day(last, "to")
-    first = last - timedelta(days=DEFAULT_RANGE_DAYS - 1) if first is params.MISSING else params.day(first, "from")
-    if first > last:
-        raise BadRequest("'from' must not be after 'to'.")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise BadRequest(f"The range may span at most {MAX_RANGE_DAYS} days.")
-    wanted = params.event_filter(params.single(request.args, "e"))
+    first, last, wanted = totals.requested_range(request.args)
     fmt = params.single(request.args, "format")
     if fmt not in (params.MISSING, "json", "csv"):
         raise BadRequest("'format' must be json or csv.")
-
-    span = days.span(first, last)
-    stored = get_store().get(span)
-    rows = [
-        {"day": day, "counts": {e: n for e, n in sorted(stored.get(day, {}).items()) if wanted is None or e in wanted}}
-        for day in span
-    ]
-    totals: dict[str, int] = {}
-    for row in rows:
-        for event, count in row["counts"].items():
-            totals[event] = totals.get(event, 0) + count
-
+    result = totals.summarize(first, last, wanted)
     if fmt == "csv" or (fmt is params.MISSING and _prefers_csv()):
-        return _csv(rows)
-    return jsonify({"from": span[0], "to": span[-1], "days": rows, "totals": dict(sorted(totals.items()))})
+        out = io.StringIO()
+        totals.write_csv(out, totals.summary_rows(result))
+        return Response(out.getvalue(), mimetype="text/csv")
+    return jsonify(result)
 
 
 def _prefers_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-
-
-def _csv(rows: list[dict]) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["day", "event", "count"])
-    for row in rows:
-        for event, count in row["counts"].items():
-            writer.writerow([row["day"], event, count])
-    return Response(out.getvalue(), mimetype="text/csv")
 
 
 @bp.get("/healthz")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 Counts = dict[int, dict[str, int]]
 """Counts per day: ``{20261127: {"PAGEVIEW": 3}}``."""
+
+Write = tuple[int, str, int]
+"""One counter to write: ``(day, event, count)``."""
 
 
 class ConfigurationError(ValueError):
@@ -27,6 +30,34 @@ class Storage(ABC):
         :param day: the day as ``int`` yyyyMMdd.
         :param event: a validated event name.
         :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def set(self, day: int, event: str, count: int) -> None:
+        """Set the counter to ``count``, leaving the day's other events alone.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    def write_many(
+        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+    ) -> None:
+        """Add (or with ``replace``, set) many counters; one (day, event) at most once.
+
+        :param done: called with the indices of ``rows`` whose writes the store has confirmed.
+        :raises StoreUnavailable: at the first write that fails; earlier ones stay written.
+        """
+        write = self.set if replace else self.incr
+        for index, (day, event, count) in enumerate(rows):
+            write(day, event, count)
+            if done:
+                done([index])
+
+    @abstractmethod
+    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
+        """Every stored count from day ``first`` to ``last`` inclusive; ``None`` leaves that end open.
+
+        Unlike :meth:`get` this may read the whole table: it is for export, not for requests.
         """
 
     @abstractmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,11 +13,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import Counts, Storage, StoreUnavailable
+from .base import Counts, Storage, StoreUnavailable, Write
 
 KEY = "Day"
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
+EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expression far below DynamoDB's 4 KB limit
+WORKERS = 8  # concurrent UpdateItem calls in write_many
+THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 
 # Bounded so that a request fails over to a prompt 503 long before Lambda's timeout.
 CLIENT_CONFIG = Config(
@@ -73,6 +77,96 @@ class DynamoDBStorage(Storage):
                 ReturnValues="UPDATED_NEW",
             )
         return int(reply["Attributes"][event]["N"])
+
+    def set(self, day: int, event: str, count: int) -> None:
+        self._update(day, [(event, count)], replace=True)
+
+    def _update(self, day: int, pairs: Sequence[tuple[str, int]], *, replace: bool) -> None:
+        """One UpdateItem writing several events of a day; throttled calls are retried with backoff."""
+        names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
+        values = {f":n{n}": {"N": str(count)} for n, (_, count) in enumerate(pairs)}
+        if replace:
+            expression = "SET " + ", ".join(f"#e{n} = :n{n}" for n in range(len(pairs)))
+        else:
+            expression = "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(pairs)))
+        for attempt in range(BATCH_ATTEMPTS):
+            try:
+                with self._errors():
+                    self.client.update_item(
+                        TableName=self.table,
+                        Key={KEY: {"N": str(day)}},
+                        UpdateExpression=expression,
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=values,
+                    )
+                return
+            except StoreUnavailable as exc:
+                # A throttled call was not applied, so sending it again cannot count twice.
+                code = getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code")
+                if code not in THROTTLED or attempt == BATCH_ATTEMPTS - 1:
+                    raise
+                self._sleep(0.1 * 2**attempt)
+
+    def write_many(
+        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+    ) -> None:
+        # BatchWriteItem can neither ADD nor touch single attributes (a PutRequest
+        # replaces the whole day), so each day gets UpdateItem calls that carry up
+        # to EVENTS_PER_UPDATE of its events, several days at once.
+        by_day: dict[int, list[int]] = {}
+        for index, (day, _, _) in enumerate(rows):
+            by_day.setdefault(day, []).append(index)
+        calls = [
+            (day, indices[start : start + EVENTS_PER_UPDATE])
+            for day, indices in by_day.items()
+            for start in range(0, len(indices), EVENTS_PER_UPDATE)
+        ]
+
+        def call(day: int, indices: list[int]) -> list[int]:
+            self._update(day, [rows[i][1:] for i in indices], replace=replace)
+            return indices
+
+        def finish(futures: set[Future]) -> None:
+            for future in futures:
+                if not future.cancelled() and future.exception() is None and done:
+                    done(future.result())
+
+        pending: set[Future] = set()
+        with ThreadPoolExecutor(WORKERS) as pool:
+            try:
+                for day, indices in calls:
+                    pending.add(pool.submit(call, day, indices))
+                    if len(pending) >= 2 * WORKERS:
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        finish(finished)
+                        for future in finished:
+                            future.result()
+                finished, pending = wait(pending)
+                finish(finished)
+                for future in finished:
+                    future.result()
+            except BaseException:
+                # Stop sending, but report the writes already confirmed so a rerun can skip them.
+                for future in pending:
+                    future.cancel()
+                finish(wait(pending).done)
+                raise
+
+    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
+        options: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        if first is not None or last is not None:
+            options.update(
+                FilterExpression="#d BETWEEN :first AND :last",
+                ExpressionAttributeNames={"#d": KEY},
+                ExpressionAttributeValues={":first": {"N": str(first or 0)}, ":last": {"N": str(last or 99999999)}},
+            )
+        counts: Counts = {}
+        with self._errors():
+            for page in self.client.get_paginator("scan").paginate(**options):
+                for item in page["Items"]:
+                    day = int(item.pop(KEY)["N"])
+                    counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+        return counts
 
     def get(self, days: Sequence[int]) -> Counts:
         counts: Counts = {}

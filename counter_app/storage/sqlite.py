@@ -6,9 +6,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable
+from .base import ConfigurationError, Counts, Storage, StoreUnavailable, Write
+
+CHUNK = 500  # rows per transaction in write_many
 
 # SQLite's own busy handler sleeps 1 ms, then longer, before its first retry;
 # a write holds the lock for tens of microseconds, so wait in smaller steps.
@@ -36,6 +39,10 @@ class SQLiteStorage(Storage):
         self._incr_sql = (
             f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count RETURNING count"
+        )
+        self._set_sql = (
+            f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
+            "ON CONFLICT (day, event) DO UPDATE SET count = excluded.count"
         )
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._schema_sql = (
@@ -74,14 +81,46 @@ class SQLiteStorage(Storage):
             time.sleep(min(wait, deadline - now))
             wait = min(wait * 2, LONGEST_WAIT)
 
-    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+    @contextmanager
+    def _errors(self) -> Iterator[sqlite3.Connection]:
         try:
-            return self._run(self._connection(), sql, args)
+            yield self._connection()
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
             raise StoreUnavailable(f"SQLite: {exc}") from exc
 
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._errors() as conn:
+            return self._run(conn, sql, args)
+
     def incr(self, day: int, event: str, amount: int = 1) -> int:
         return self._execute(self._incr_sql, (day, event, amount))[0][0]
+
+    def set(self, day: int, event: str, count: int) -> None:
+        self._execute(self._set_sql, (day, event, count))
+
+    def write_many(
+        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+    ) -> None:
+        sql = self._set_sql if replace else self._incr_sql.removesuffix(" RETURNING count")
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            with self._errors() as conn:
+                # One transaction per chunk: all of its rows are written, or none.
+                self._run(conn, "BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(sql, chunk)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            if done:
+                done(list(range(start, start + len(chunk))))
+
+    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
+        counts: Counts = {}
+        for day, event, count in self._execute(self._get_sql, (first or 0, last or 99999999)):
+            counts.setdefault(day, {})[event] = count
+        return counts
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
