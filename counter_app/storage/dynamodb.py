@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -112,44 +112,34 @@ class DynamoDBStorage(Storage):
     ) -> None:
         # BatchWriteItem can neither ADD nor touch single attributes (a PutRequest
         # replaces the whole day), so each day gets UpdateItem calls that carry up
-        # to EVENTS_PER_UPDATE of its events, several days at once.
+        # to EVENTS_PER_UPDATE of its events. Days go in parallel; the calls of one
+        # day go in turn, since they update the same item.
         by_day: dict[int, list[int]] = {}
         for index, (day, _, _) in enumerate(rows):
             by_day.setdefault(day, []).append(index)
-        calls = [
-            (day, indices[start : start + EVENTS_PER_UPDATE])
-            for day, indices in by_day.items()
-            for start in range(0, len(indices), EVENTS_PER_UPDATE)
-        ]
+        report = threading.Lock()
+        stop = threading.Event()
 
-        def call(day: int, indices: list[int]) -> list[int]:
-            self._update(day, [rows[i][1:] for i in indices], replace=replace)
-            return indices
+        def write_day(day: int, indices: list[int]) -> None:
+            for start in range(0, len(indices), EVENTS_PER_UPDATE):
+                if stop.is_set():
+                    return
+                chunk = indices[start : start + EVENTS_PER_UPDATE]
+                self._update(day, [rows[i][1:] for i in chunk], replace=replace)
+                if done:
+                    with report:
+                        done(chunk)
 
-        def finish(futures: set[Future]) -> None:
-            for future in futures:
-                if not future.cancelled() and future.exception() is None and done:
-                    done(future.result())
-
-        pending: set[Future] = set()
         with ThreadPoolExecutor(WORKERS) as pool:
+            futures = [pool.submit(write_day, day, indices) for day, indices in by_day.items()]
             try:
-                for day, indices in calls:
-                    pending.add(pool.submit(call, day, indices))
-                    if len(pending) >= 2 * WORKERS:
-                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        finish(finished)
-                        for future in finished:
-                            future.result()
-                finished, pending = wait(pending)
-                finish(finished)
-                for future in finished:
+                for future in futures:
                     future.result()
             except BaseException:
-                # Stop sending, but report the writes already confirmed so a rerun can skip them.
-                for future in pending:
+                # Stop sending; the writes already confirmed were reported, so a rerun can skip them.
+                stop.set()
+                for future in futures:
                     future.cancel()
-                finish(wait(pending).done)
                 raise
 
     def dump(self, first: int | None = None, last: int | None = None) -> Counts:
