@@ -13,6 +13,11 @@ DEFAULTS: dict[str, Any] = {
     "TABLE": "counters",
     "TIMEZONE": "UTC",
     "READ_TOKEN": None,  # when set, read routes need "Authorization: Bearer <token>"
+    "PUBLIC_BADGES": False,  # true: badges stay readable without the token
+    "EVENTS": None,  # None: any valid name; else "PAGEVIEW,SIGNUP"
+    "BACKDATE_DAYS": 31,
+    "MAX_EVENTS_PER_DAY": 200,
+    "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
@@ -28,10 +33,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import counting, days, errors, logs, store
+    from . import counting, days, errors, logs, policy, store
 
     logs.init_app(app)
     days.init_app(app)
+    policy.init_app(app)
     errors.init_app(app)
     store.init_app(app)
     app.register_blueprint(counting.bp)

@@ -6,10 +6,10 @@ import csv
 import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from . import days, params
+from . import days, params, policy
 from .auth import read_access
 from .store import get_store
 
@@ -20,13 +20,16 @@ MAX_RANGE_DAYS = 366
 
 
 def record() -> dict:
-    """Validate the request's ``e`` and ``c``, then count it; raise before any write."""
+    """Validate the request's ``e`` and ``c`` and apply the policy, then count it; raise before any write."""
     raw_event, raw_day = params.increment(request)
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
     event = params.event_name(raw_event)
-    day = days.to_int(days.today() if raw_day is params.MISSING else params.day(raw_day))
-    count = get_store().incr(day, event)
+    when = days.today() if raw_day is params.MISSING else params.day(raw_day)
+    day = days.to_int(when)
+    if not policy.admit(request, event, when):
+        return {"status": "success", "eventkey": event, "day": day, "counted": False}
+    count = get_store().incr(day, event, max_events=current_app.config["MAX_EVENTS_PER_DAY"])
     return {"status": "success", "eventkey": event, "day": day, "count": count}
 
 

@@ -12,11 +12,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import Counts, Storage, StoreUnavailable
+from .base import Counts, Storage, StoreUnavailable, TooManyEvents
 
 KEY = "Day"
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
+NAMES = "events"  # how many events the day's item holds; lower case, so never an event's name
 
 # Bounded so that a request fails over to a prompt 503 long before Lambda's timeout.
 CLIENT_CONFIG = Config(
@@ -62,17 +63,48 @@ class DynamoDBStorage(Storage):
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
 
-    def incr(self, day: int, event: str, amount: int = 1) -> int:
-        with self._errors():
-            reply = self.client.update_item(
-                TableName=self.table,
-                Key={KEY: {"N": str(day)}},
-                UpdateExpression="ADD #e :n",
-                ExpressionAttributeNames={"#e": event},
-                ExpressionAttributeValues={":n": {"N": str(amount)}},
-                ReturnValues="UPDATED_NEW",
-            )
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+        if max_events is None:
+            reply = self._update(day, "ADD #e :n", {"#e": event}, {":n": amount})
+        else:
+            # Cheapest first: a name the day already has. Then a new name, counted
+            # in NAMES under the cap. If that fails, another writer may have added
+            # the name in between, so try the first again before refusing.
+            existing = ("ADD #e :n", {"#e": event}, {":n": amount}, "attribute_exists(#e)")
+            reply = self._update(day, *existing) or self._update(
+                day,
+                "ADD #e :n, #names :one",
+                {"#e": event, "#names": NAMES},
+                {":n": amount, ":one": 1, ":max": max_events},
+                "attribute_not_exists(#e) AND (attribute_not_exists(#names) OR #names < :max)",
+            ) or self._update(day, *existing)
+            if reply is None:
+                raise TooManyEvents(f"day {day} already has {max_events} events")
         return int(reply["Attributes"][event]["N"])
+
+    def _update(
+        self, day: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
+    ) -> dict[str, Any] | None:
+        """One ``UpdateItem`` returning the new values; ``None`` if ``condition`` failed."""
+        options = {"ConditionExpression": condition} if condition else {}
+        with self._errors():
+            try:
+                return self.client.update_item(
+                    TableName=self.table,
+                    Key={KEY: {"N": str(day)}},
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={name: {"N": str(value)} for name, value in values.items()},
+                    ReturnValues="UPDATED_NEW",
+                    **options,
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                if error.get("Code") == "ConditionalCheckFailedException":
+                    return None
+                if error.get("Code") == "ValidationException" and "size" in error.get("Message", "").lower():
+                    raise TooManyEvents(f"day {day} reached DynamoDB's item size limit") from exc
+                raise
 
     def get(self, days: Sequence[int]) -> Counts:
         counts: Counts = {}
@@ -81,7 +113,7 @@ class DynamoDBStorage(Storage):
             keys = [{KEY: {"N": str(day)}} for day in unique[start : start + BATCH_SIZE]]
             for item in self._batch_get(keys):
                 day = int(item.pop(KEY)["N"])
-                counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+                counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value and name != NAMES}
         return counts
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:

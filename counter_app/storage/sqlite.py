@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable
+from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents
 
 
 class SQLiteStorage(Storage):
@@ -28,8 +28,12 @@ class SQLiteStorage(Storage):
         self.timeout = timeout
         self._local = threading.local()
         quoted = '"' + table.replace('"', '""') + '"'
+        # One statement, so the cap check and the write share one write lock:
+        # an INSERT takes it before it reads, and no other writer gets between.
         self._incr_sql = (
-            f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
+            f"INSERT INTO {quoted} (day, event, count) SELECT :day, :event, :amount WHERE :max IS NULL "
+            f"OR EXISTS (SELECT 1 FROM {quoted} WHERE day = :day AND event = :event) "
+            f"OR (SELECT count(*) FROM {quoted} WHERE day = :day) < :max "
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count RETURNING count"
         )
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
@@ -62,10 +66,15 @@ class SQLiteStorage(Storage):
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
             raise StoreUnavailable(f"SQLite: {exc}") from exc
 
-    def incr(self, day: int, event: str, amount: int = 1) -> int:
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
         with self._errors() as conn:
             # fetchall() steps the statement to completion, which commits it.
-            return conn.execute(self._incr_sql, (day, event, amount)).fetchall()[0][0]
+            rows = conn.execute(
+                self._incr_sql, {"day": day, "event": event, "amount": amount, "max": max_events}
+            ).fetchall()
+        if not rows:
+            raise TooManyEvents(f"day {day} already has {max_events} events")
+        return rows[0][0]
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
