@@ -33,12 +33,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import counting, days, errors, logs, policy, store
+    from . import counting, days, errors, headers, logs, openapi, policy, store
 
     logs.init_app(app)
     days.init_app(app)
     policy.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     store.init_app(app)
     app.register_blueprint(counting.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -32,7 +32,7 @@ def test_killing_dynalite_mid_run_gives_503_after_bounded_attempts(private_dynal
         reply = client.get(path)
         assert reply.status_code == 503, path
         assert reply.headers["Retry-After"] == "1"
-        assert reply.json == {"status": "failure", "error": "The counter store is unavailable right now; please retry shortly."}
+        assert reply.json["status"] == "failure" and "DynamoDB" not in reply.json["error"]
         # botocore's "max_attempts": 3 counts retries: one try plus three, then give up.
         assert len(sent) == 4
 
