@@ -59,7 +59,7 @@ def _allowlist(value: Any) -> frozenset[str] | None:
 
 
 def admit(request: Request, event: str, day: date) -> bool:
-    """Whether to count this hit: ``False`` for a bot; raise for a name or day the counter refuses."""
+    """Whether to count this hit: ``False`` for a bot or a HEAD; raise for a name or day the counter refuses."""
     config = current_app.config
     allowed = config["EVENTS"]
     if allowed is not None and event not in allowed:
@@ -70,6 +70,8 @@ def admit(request: Request, event: str, day: date) -> bool:
             f"'c' must be a day from {config['BACKDATE_DAYS']} days ago to tomorrow; "
             "older days are imported by the owner."
         )
+    if request.method == "HEAD":  # link checkers and prefetchers: answered like GET, never counted
+        return False
     return config["COUNT_BOTS"] or not is_bot(request.headers.get("User-Agent", ""))
 
 

@@ -1,6 +1,7 @@
 """Property-based tests: parsing of names, days and bodies, and rejected requests changing nothing."""
 
 import json
+from contextlib import closing
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -84,7 +85,7 @@ def snapshot(path: Path) -> tuple[bytes, bytes]:
 
 
 def most_names_in_a_day(path: Path) -> int:
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         return conn.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM TEST_counters GROUP BY day)").fetchone()[0]
 
 

@@ -111,3 +111,9 @@ def test_detector_is_built_once_per_process():
 
     assert policy.is_bot(GOOGLEBOT) and not policy.is_bot(FIREFOX)
     assert policy._detector() is policy._detector()
+
+
+def test_head_is_answered_but_never_counted(client):
+    assert client.head("/?e=A").status_code == 200
+    assert client.head("/?e=bad%20name").status_code == 400
+    assert client.get("/?e=A").json["count"] == 1
