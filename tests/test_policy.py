@@ -117,3 +117,12 @@ def test_head_is_answered_but_never_counted(client):
     assert client.head("/?e=A").status_code == 200
     assert client.head("/?e=bad%20name").status_code == 400
     assert client.get("/?e=A").json["count"] == 1
+
+
+def test_only_the_start_of_a_huge_user_agent_is_examined(client, monkeypatch):
+    from counter_app import policy
+
+    seen = []
+    monkeypatch.setattr(policy._detector(), "is_crawler", lambda agent: seen.append(agent) or False)
+    assert client.get("/?e=A", headers={"User-Agent": FIREFOX + " x" * 50000}).json["count"] == 1
+    assert len(seen[0]) == policy.AGENT_CHARS and seen[0].startswith(FIREFOX)
