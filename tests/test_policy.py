@@ -126,3 +126,14 @@ def test_only_the_start_of_a_huge_user_agent_is_examined(client, monkeypatch):
     monkeypatch.setattr(policy._detector(), "is_crawler", lambda agent: seen.append(agent) or False)
     assert client.get("/?e=A", headers={"User-Agent": FIREFOX + " x" * 50000}).json["count"] == 1
     assert len(seen[0]) == policy.AGENT_CHARS and seen[0].startswith(FIREFOX)
+
+
+@pytest.mark.parametrize("value,status", [("true", 200), ("false", 401), ("0", 401)])
+def test_public_badges_opens_routes_guarded_with_it(tmp_path, monkeypatch, value, status):
+    from counter_app.auth import read_access
+
+    monkeypatch.setenv("COUNTER_PUBLIC_BADGES", value)
+    app = make(tmp_path, READ_TOKEN="s3cret")
+    app.add_url_rule("/badge-like", "badge_like", read_access("PUBLIC_BADGES")(lambda: "ok"))
+    assert app.test_client().get("/badge-like").status_code == status
+    assert app.test_client().get("/summary").status_code == 401
