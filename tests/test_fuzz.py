@@ -89,12 +89,13 @@ def most_names_in_a_day(path: Path) -> int:
         return conn.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM TEST_counters GROUP BY day)").fetchone()[0]
 
 
+BODY_TYPES = ["application/xml", "image/png", "text/plain", "application/json"]
 bodies = st.one_of(
     st.just({}),
     json_values.map(lambda v: {"data": json.dumps(v), "content_type": "application/json"}),
     st.dictionaries(st.sampled_from(["e", "c", "x"]), texts, max_size=3).map(lambda form: {"data": form}),
     texts.map(lambda text: {"data": text, "content_type": "text/plain"}),
-    st.tuples(st.binary(max_size=64), st.sampled_from(["application/xml", "image/png", "text/plain", "application/json"]))
+    st.tuples(st.binary(max_size=64), st.sampled_from(BODY_TYPES))
     .map(lambda pair: {"data": pair[0], "content_type": pair[1]}),
 )
 
