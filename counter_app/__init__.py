@@ -15,6 +15,10 @@ DEFAULTS: dict[str, Any] = {
     "READ_TOKEN": None,  # when set, read routes need "Authorization: Bearer <token>"
     "PUBLIC_BADGES": False,  # True: /badge.svg stays open when READ_TOKEN is set
     "ALLOWED_ORIGINS": "*",  # or comma-separated origins; others are refused
+    "EVENTS": None,  # None: any valid name; else "PAGEVIEW,SIGNUP"
+    "BACKDATE_DAYS": 31,
+    "MAX_EVENTS_PER_DAY": 200,
+    "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
@@ -30,15 +34,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import cors, counting, dashboard, days, errors, logs, store, transfer, web
+    from . import cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer, web
 
     logs.init_app(app)
     days.init_app(app)
+    policy.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     store.init_app(app)
     cors.init_app(app)
     transfer.init_app(app)
     app.register_blueprint(counting.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from . import days, params, totals
+from . import days, params, policy, totals
 from .auth import read_access
 from .store import get_store
 from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS  # noqa: F401  (kept importable from here for other modules)
 
 bp = Blueprint("counting", __name__)
 
+
 def record() -> dict:
-    """Validate the request's ``e`` and ``c``, then count it; raise before any write."""
+    """Validate the request's ``e`` and ``c`` and apply the policy, then count it; raise before any write."""
     raw_event, raw_day = params.increment(request)
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
     event = params.event_name(raw_event)
-    day = days.to_int(days.today() if raw_day is params.MISSING else params.day(raw_day))
-    count = get_store().incr(day, event)
+    when = days.today() if raw_day is params.MISSING else params.day(raw_day)
+    day = days.to_int(when)
+    if not policy.admit(request, event, when):
+        return {"status": "success", "eventkey": event, "day": day, "counted": False}
+    count = get_store().incr(day, event, max_events=current_app.config["MAX_EVENTS_PER_DAY"])
     return {"status": "success", "eventkey": event, "day": day, "count": count}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .storage import StoreUnavailable
+from .storage import StoreUnavailable, TooManyEvents
 
 RETRY_AFTER_SECONDS = 1
 
@@ -34,6 +34,11 @@ def _store_unavailable(exc: StoreUnavailable) -> Response:
     return response
 
 
+def _too_many_events(exc: TooManyEvents) -> Response:
+    current_app.logger.warning("event refused", extra={"fields": {"path": request.path, "reason": str(exc)}})
+    return failure(409, "This day already counts as many distinct events as allowed; the events it has still count.")
+
+
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
@@ -47,4 +52,5 @@ def init_app(app: Flask) -> None:
     """Register the JSON error handlers."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(TooManyEvents, _too_many_events)
     app.register_error_handler(Exception, _unexpected)

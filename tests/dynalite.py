@@ -46,10 +46,11 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 
 
 class Dynalite:
-    """One dynalite server process; ``endpoint`` is its URL."""
+    """One dynalite server process; ``endpoint`` is its URL; ``options`` go to its command line."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *options: str) -> None:
         self.port = port or free_port()
+        self.options = options
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -57,7 +58,7 @@ class Dynalite:
         cli = install()
         self.process = subprocess.Popen(
             ["node", str(cli), "--host", "127.0.0.1", "--port", str(self.port),
-             "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
+             "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0", *self.options],
             stdout=subprocess.DEVNULL,
             env={**os.environ},
         )

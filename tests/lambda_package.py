@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_PATH = ROOT / ".venv-lambda"
 BOOTSTRAP = Path(__file__).resolve().parent / "lambda_bootstrap.py"
 API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
+# A person's browser: crawlerdetect (rightly) refuses to count curl.
+BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 URL_HOST = "abc123defg.lambda-url.eu-west-1.on.aws"
 
 
@@ -181,7 +183,7 @@ def _body(body: str | bytes | None) -> tuple[str | None, bool]:
 def rest_event(stage: str, method: str, path: str, *, query: dict[str, str] | None = None,
                headers: dict[str, str] | None = None, body: str | bytes | None = None) -> dict[str, Any]:
     """An API Gateway REST API (payload 1.0) proxy event, as ``https://API_HOST/{stage}{path}`` sends it."""
-    headers = {"Host": API_HOST, "User-Agent": "curl/8.5.0", "Accept": "*/*", "X-Forwarded-For": "203.0.113.7",
+    headers = {"Host": API_HOST, "User-Agent": BROWSER_AGENT, "Accept": "*/*", "X-Forwarded-For": "203.0.113.7",
                "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https", **(headers or {})}
     text, encoded = _body(body)
     resource = "/" if path == "/" else "/{proxy+}"
@@ -213,7 +215,7 @@ def http_event(method: str, path: str, *, stage: str = "$default", query: str = 
                headers: dict[str, str] | None = None, body: str | bytes | None = None) -> dict[str, Any]:
     """An HTTP API or Function URL (payload 2.0) event; a named ``stage`` prefixes ``rawPath`` as HTTP APIs do."""
     host = URL_HOST if stage == "$default" else API_HOST
-    headers = {"host": host, "user-agent": "curl/8.5.0", "accept": "*/*", "x-forwarded-for": "203.0.113.7",
+    headers = {"host": host, "user-agent": BROWSER_AGENT, "accept": "*/*", "x-forwarded-for": "203.0.113.7",
                "x-forwarded-port": "443", "x-forwarded-proto": "https",
                **{name.lower(): value for name, value in (headers or {}).items()}}
     raw_path = path if stage == "$default" else f"/{stage}{path}"

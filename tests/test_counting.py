@@ -24,6 +24,7 @@ def test_name_is_trimmed_and_upper_cased(client):
 
 
 def test_day_override(client):
+    client.application.config["BACKDATE_DAYS"] = 1100  # 2024-02-29 is older than the default window
     reply = client.get("/", query_string={"e": "click", "c": "20240229"})
     assert reply.json["day"] == 20240229
     assert total(client, "CLICK", 20240229) == 1

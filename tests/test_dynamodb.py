@@ -46,7 +46,9 @@ def test_item_per_day_with_attribute_per_event(moto_app):
     client.get("/?e=PAGEVIEW")
     with moto_app.app_context():
         item = get_store().client.get_item(TableName="TEST_counters", Key={"Day": {"N": "20261127"}})["Item"]
-    assert item == {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "STATUS": {"N": "1"}}
+    # "events" counts the day's names for the cap; it is lower case, so never an event.
+    assert item == {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "STATUS": {"N": "1"}, "events": {"N": "2"}}
+    assert moto_app.test_client().get("/summary").json["totals"] == {"PAGEVIEW": 2, "STATUS": 1}
 
 
 def test_one_client_per_process(moto_app):
@@ -61,6 +63,7 @@ def test_one_client_per_process(moto_app):
 
 def test_summary_of_366_days_takes_4_batch_gets(moto_app):
     moto_app.test_cli_runner().invoke(args=["create-table"])
+    moto_app.config["BACKDATE_DAYS"] = 1000  # seeds 2025-01-01, older than the default window
     with moto_app.app_context():
         store = get_store()
     calls = []

@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from counter_app.storage import TooManyEvents
 from counter_app.store import get_store
 from tests.conftest import TODAY
 
@@ -40,6 +41,7 @@ def test_get_returns_only_asked_days(any_app):
 
 
 def test_summary_over_a_leap_year_reads_every_day(any_app):
+    any_app.config["BACKDATE_DAYS"] = 1100  # seeds 2024, older than the default window
     client = any_app.test_client()
     for day in (20240101, 20240229, 20241231):
         client.get("/", query_string={"e": "A", "c": day})
@@ -74,3 +76,57 @@ def test_threads_count_exactly(any_app):
     assert any_app.test_client().get("/summary").json["totals"] == {"HOT": threads * each}
     assert any_app.test_client().get("/?e=HOT").json["count"] == threads * each + 1
 
+
+
+def names_of_today(app):
+    with app.app_context():
+        return get_store().get([TODAY]).get(TODAY, {})
+
+
+def test_cap_refuses_new_names_but_keeps_counting_known_ones(any_app):
+    any_app.config["MAX_EVENTS_PER_DAY"] = 3
+    client = any_app.test_client()
+    for name in ("A", "B", "C"):
+        assert client.get("/", query_string={"e": name}).status_code == 200
+    refused = client.get("/?e=D")
+    assert refused.status_code == 409
+    assert refused.json["status"] == "failure"
+    assert client.get("/?e=A").json["count"] == 2
+    assert client.get("/?e=D&c=20261126").status_code == 200  # another day has room
+    assert names_of_today(any_app) == {"A": 2, "B": 1, "C": 1}
+    with any_app.app_context():
+        with pytest.raises(TooManyEvents):
+            get_store().incr(TODAY, "E", max_events=3)
+    assert names_of_today(any_app) == {"A": 2, "B": 1, "C": 1}
+
+
+def test_cap_holds_exactly_when_threads_race_new_names(any_app):
+    cap, threads, each = 5, 8, 4
+    any_app.config["MAX_EVENTS_PER_DAY"] = cap
+
+    def hit(thread):
+        client = any_app.test_client()
+        return [client.get("/", query_string={"e": f"N{thread}_{n}"}).status_code for n in range(each)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+    assert sorted(codes) == [200] * cap + [409] * (threads * each - cap)
+    stored = names_of_today(any_app)
+    assert len(stored) == cap and set(stored.values()) == {1}
+
+
+def test_racing_the_last_free_name_counts_every_hit(any_app):
+    threads, each = 8, 5
+    any_app.config["MAX_EVENTS_PER_DAY"] = 2
+    client = any_app.test_client()
+    client.get("/?e=OLD")
+
+    def hit(_):
+        own = any_app.test_client()
+        return [own.get("/?e=NEW").status_code for _ in range(each)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+    assert codes == [200] * threads * each
+    assert names_of_today(any_app) == {"OLD": 1, "NEW": threads * each}
+    assert client.get("/?e=THIRD").status_code == 409

@@ -73,7 +73,8 @@ def test_badge_totals_the_last_n_days(client):
     assert "0 / 1d" in badge_text(client.get("/badge.svg", query_string={"e": "never", "days": "1"}))
 
 
-def test_badge_counts_through_the_store_at_366_days(client):
+def test_badge_counts_through_the_store_at_366_days(app, client):
+    app.config["BACKDATE_DAYS"] = 400
     client.get("/", query_string={"e": "x", "c": "20251127"})
     client.get("/", query_string={"e": "x", "c": "20251126"})
     assert "1 / 366d" in badge_text(client.get("/badge.svg", query_string={"e": "x", "days": "366"}))

@@ -6,9 +6,11 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable
+from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents
 
-__all__ = ["ConfigurationError", "Counts", "Storage", "StoreUnavailable", "SCHEMES", "storage_from_url"]
+__all__ = [
+    "ConfigurationError", "Counts", "Storage", "StoreUnavailable", "TooManyEvents", "SCHEMES", "storage_from_url"
+]
 
 # Backends are imported only when chosen, so SQLite users never import boto3.
 SCHEMES = {

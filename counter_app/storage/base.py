@@ -20,15 +20,21 @@ class StoreUnavailable(Exception):
     """The store could not be reached or refused the operation for now."""
 
 
+class TooManyEvents(Exception):
+    """The day already holds as many distinct events as it may: a new name is refused."""
+
+
 class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
 
     @abstractmethod
-    def incr(self, day: int, event: str, amount: int = 1) -> int:
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
         """Atomically add ``amount`` to the counter and return its new value.
 
         :param day: the day as ``int`` yyyyMMdd.
         :param event: a validated event name.
+        :param max_events: refuse a name new to the day once it holds this many; checked in the same atomic write.
+        :raises TooManyEvents: if ``event`` is new and the day is full; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed.
         """
 

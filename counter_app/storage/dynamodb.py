@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .base import Counts, Storage, StoreUnavailable, Write
+from .base import Counts, Storage, StoreUnavailable, TooManyEvents, Write
 
 KEY = "Day"
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
@@ -21,6 +21,7 @@ BATCH_ATTEMPTS = 5
 EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expression far below DynamoDB's 4 KB limit
 WORKERS = 8  # concurrent UpdateItem calls in write_many
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+NAMES = "events"  # how many events the day's item holds; lower case, so never an event's name
 
 # Bounded so that a request fails over to a prompt 503 long before Lambda's timeout.
 CLIENT_CONFIG = Config(
@@ -66,39 +67,64 @@ class DynamoDBStorage(Storage):
         except BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
 
-    def incr(self, day: int, event: str, amount: int = 1) -> int:
-        with self._errors():
-            reply = self.client.update_item(
-                TableName=self.table,
-                Key={KEY: {"N": str(day)}},
-                UpdateExpression="ADD #e :n",
-                ExpressionAttributeNames={"#e": event},
-                ExpressionAttributeValues={":n": {"N": str(amount)}},
-                ReturnValues="UPDATED_NEW",
-            )
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+        if max_events is None:
+            reply = self._update(day, "ADD #e :n", {"#e": event}, {":n": amount})
+        else:
+            # Cheapest first: a name the day already has. Then a new name, counted
+            # in NAMES under the cap. If that fails, another writer may have added
+            # the name in between, so try the first again before refusing.
+            existing = ("ADD #e :n", {"#e": event}, {":n": amount}, "attribute_exists(#e)")
+            reply = self._update(day, *existing) or self._update(
+                day,
+                "ADD #e :n, #names :one",
+                {"#e": event, "#names": NAMES},
+                {":n": amount, ":one": 1, ":max": max_events},
+                "attribute_not_exists(#e) AND (attribute_not_exists(#names) OR #names < :max)",
+            ) or self._update(day, *existing)
+            if reply is None:
+                raise TooManyEvents(f"day {day} already has {max_events} events")
         return int(reply["Attributes"][event]["N"])
 
-    def set(self, day: int, event: str, count: int) -> None:
-        self._update(day, [(event, count)], replace=True)
+    def _update(
+        self, day: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
+    ) -> dict[str, Any] | None:
+        """One ``UpdateItem`` returning the new values; ``None`` if ``condition`` failed."""
+        options = {"ConditionExpression": condition} if condition else {}
+        with self._errors():
+            try:
+                return self.client.update_item(
+                    TableName=self.table,
+                    Key={KEY: {"N": str(day)}},
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={name: {"N": str(value)} for name, value in values.items()},
+                    ReturnValues="UPDATED_NEW",
+                    **options,
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                if error.get("Code") == "ConditionalCheckFailedException":
+                    return None
+                if error.get("Code") == "ValidationException" and "size" in error.get("Message", "").lower():
+                    raise TooManyEvents(f"day {day} reached DynamoDB's item size limit") from exc
+                raise
 
-    def _update(self, day: int, pairs: Sequence[tuple[str, int]], *, replace: bool) -> None:
+
+    def set(self, day: int, event: str, count: int) -> None:
+        self._write_events(day, [(event, count)], replace=True)
+
+    def _write_events(self, day: int, pairs: Sequence[tuple[str, int]], *, replace: bool) -> None:
         """One UpdateItem writing several events of a day; throttled calls are retried with backoff."""
         names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
-        values = {f":n{n}": {"N": str(count)} for n, (_, count) in enumerate(pairs)}
+        values = {f":n{n}": count for n, (_, count) in enumerate(pairs)}
         if replace:
             expression = "SET " + ", ".join(f"#e{n} = :n{n}" for n in range(len(pairs)))
         else:
             expression = "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(pairs)))
         for attempt in range(BATCH_ATTEMPTS):
             try:
-                with self._errors():
-                    self.client.update_item(
-                        TableName=self.table,
-                        Key={KEY: {"N": str(day)}},
-                        UpdateExpression=expression,
-                        ExpressionAttributeNames=names,
-                        ExpressionAttributeValues=values,
-                    )
+                self._update(day, expression, names, values)
                 return
             except StoreUnavailable as exc:
                 # A throttled call was not applied, so sending it again cannot count twice.
@@ -125,7 +151,7 @@ class DynamoDBStorage(Storage):
                 if stop.is_set():
                     return
                 chunk = indices[start : start + EVENTS_PER_UPDATE]
-                self._update(day, [rows[i][1:] for i in chunk], replace=replace)
+                self._write_events(day, [rows[i][1:] for i in chunk], replace=replace)
                 if done:
                     with report:
                         done(chunk)
@@ -154,8 +180,7 @@ class DynamoDBStorage(Storage):
         with self._errors():
             for page in self.client.get_paginator("scan").paginate(**options):
                 for item in page["Items"]:
-                    day = int(item.pop(KEY)["N"])
-                    counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+                    counts[int(item[KEY]["N"])] = _counts_of(item)
         return counts
 
     def get(self, days: Sequence[int]) -> Counts:
@@ -164,8 +189,7 @@ class DynamoDBStorage(Storage):
         for start in range(0, len(unique), BATCH_SIZE):
             keys = [{KEY: {"N": str(day)}} for day in unique[start : start + BATCH_SIZE]]
             for item in self._batch_get(keys):
-                day = int(item.pop(KEY)["N"])
-                counts[day] = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+                counts[int(item[KEY]["N"])] = _counts_of(item)
         return counts
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -214,3 +238,8 @@ class DynamoDBStorage(Storage):
             except ClientError as exc:
                 done.append(f"point-in-time recovery not set: {exc.response['Error']['Code']} from this endpoint")
         return "DynamoDB: " + "; ".join(done) + "."
+
+
+def _counts_of(item: dict[str, Any]) -> dict[str, int]:
+    """The event counts of a day's item, without its key and its count of names."""
+    return {name: int(value["N"]) for name, value in item.items() if name not in (KEY, NAMES) and "N" in value}

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable, Write
+from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents, Write
 
 CHUNK = 500  # rows per transaction in write_many
 
@@ -36,14 +36,17 @@ class SQLiteStorage(Storage):
         self.timeout = timeout
         self._local = threading.local()
         quoted = '"' + table.replace('"', '""') + '"'
+        # One statement, so the cap check and the write share one write lock:
+        # an INSERT takes it before it reads, and no other writer gets between.
         self._incr_sql = (
-            f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
+            f"INSERT INTO {quoted} (day, event, count) SELECT :day, :event, :amount WHERE :max IS NULL "
+            f"OR EXISTS (SELECT 1 FROM {quoted} WHERE day = :day AND event = :event) "
+            f"OR (SELECT count(*) FROM {quoted} WHERE day = :day) < :max "
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count RETURNING count"
         )
-        self._set_sql = (
-            f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) "
-            "ON CONFLICT (day, event) DO UPDATE SET count = excluded.count"
-        )
+        upsert = f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) ON CONFLICT (day, event) DO UPDATE "
+        self._add_sql = upsert + "SET count = count + excluded.count"  # imports: not capped
+        self._set_sql = upsert + "SET count = excluded.count"
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._schema_sql = (
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
@@ -66,7 +69,7 @@ class SQLiteStorage(Storage):
             local.conn, local.pid = conn, os.getpid()
         return local.conn
 
-    def _run(self, conn: sqlite3.Connection, sql: str, args: tuple = ()) -> list[tuple]:
+    def _run(self, conn: sqlite3.Connection, sql: str, args: tuple | dict = ()) -> list[tuple]:
         """Run one statement to completion, waiting up to ``timeout`` while another writer holds the lock."""
         wait, deadline = FIRST_WAIT, None
         while True:
@@ -88,12 +91,15 @@ class SQLiteStorage(Storage):
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
             raise StoreUnavailable(f"SQLite: {exc}") from exc
 
-    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _execute(self, sql: str, args: tuple | dict = ()) -> list[tuple]:
         with self._errors() as conn:
             return self._run(conn, sql, args)
 
-    def incr(self, day: int, event: str, amount: int = 1) -> int:
-        return self._execute(self._incr_sql, (day, event, amount))[0][0]
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+        rows = self._execute(self._incr_sql, {"day": day, "event": event, "amount": amount, "max": max_events})
+        if not rows:
+            raise TooManyEvents(f"day {day} already has {max_events} events")
+        return rows[0][0]
 
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
@@ -101,7 +107,7 @@ class SQLiteStorage(Storage):
     def write_many(
         self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
     ) -> None:
-        sql = self._set_sql if replace else self._incr_sql.removesuffix(" RETURNING count")
+        sql = self._set_sql if replace else self._add_sql
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
             with self._errors() as conn:
