@@ -63,19 +63,23 @@ def test_healthz(any_app):
     assert any_app.test_client().get("/healthz").status_code == 200
 
 
-def test_threads_count_exactly(any_app):
-    threads, each = 16, 50
+def race(app, threads, each, query):
+    """Status codes of ``threads`` clients each sending ``each`` increments with ``query(thread, n)``."""
 
-    def hit(_):
-        client = any_app.test_client()
-        return [client.get("/?e=HOT").status_code for _ in range(each)]
+    def hit(thread):
+        client = app.test_client()
+        return [client.get("/", query_string=query(thread, n)).status_code for n in range(each)]
 
     with ThreadPoolExecutor(threads) as pool:
-        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+        return [code for batch in pool.map(hit, range(threads)) for code in batch]
+
+
+def test_threads_count_exactly(any_app):
+    threads, each = 16, 50
+    codes = race(any_app, threads, each, lambda thread, n: {"e": "HOT"})
     assert codes == [200] * threads * each
     assert any_app.test_client().get("/summary").json["totals"] == {"HOT": threads * each}
     assert any_app.test_client().get("/?e=HOT").json["count"] == threads * each + 1
-
 
 
 def names_of_today(app):
@@ -103,13 +107,7 @@ def test_cap_refuses_new_names_but_keeps_counting_known_ones(any_app):
 def test_cap_holds_exactly_when_threads_race_new_names(any_app):
     cap, threads, each = 5, 8, 4
     any_app.config["MAX_EVENTS_PER_DAY"] = cap
-
-    def hit(thread):
-        client = any_app.test_client()
-        return [client.get("/", query_string={"e": f"N{thread}_{n}"}).status_code for n in range(each)]
-
-    with ThreadPoolExecutor(threads) as pool:
-        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+    codes = race(any_app, threads, each, lambda thread, n: {"e": f"N{thread}_{n}"})
     assert sorted(codes) == [200] * cap + [409] * (threads * each - cap)
     stored = names_of_today(any_app)
     assert len(stored) == cap and set(stored.values()) == {1}
@@ -120,13 +118,7 @@ def test_racing_the_last_free_name_counts_every_hit(any_app):
     any_app.config["MAX_EVENTS_PER_DAY"] = 2
     client = any_app.test_client()
     client.get("/?e=OLD")
-
-    def hit(_):
-        own = any_app.test_client()
-        return [own.get("/?e=NEW").status_code for _ in range(each)]
-
-    with ThreadPoolExecutor(threads) as pool:
-        codes = [code for batch in pool.map(hit, range(threads)) for code in batch]
+    codes = race(any_app, threads, each, lambda thread, n: {"e": "NEW"})
     assert codes == [200] * threads * each
     assert names_of_today(any_app) == {"OLD": 1, "NEW": threads * each}
     assert client.get("/?e=THIRD").status_code == 409
