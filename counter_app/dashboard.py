@@ -9,13 +9,15 @@ from . import auth, chart, days, totals
 
 bp = Blueprint("dashboard", __name__)
 
+FIELDS = ("from", "to", "e")  # the range form's fields, the only query the token form carries back
+
 
 @bp.get("/dashboard")
 def dashboard() -> Response:
     """The chart and totals of ``from``..``to`` (default the last 30 days), or the token form."""
     if not auth.read_allowed():
         return _token_form(wrong=False)
-    form = {name: request.args.get(name, "") for name in ("from", "to", "e")}
+    form = {name: request.args.get(name, "") for name in FIELDS}
     try:
         first, last, wanted = totals.requested_range(request.args)
     except BadRequest as exc:
@@ -43,7 +45,9 @@ def sign_in() -> Response:
     """Check the posted token; if right, set the read cookie and go back to the dashboard."""
     if not auth.token_matches(request.form.get("token", "")):
         return _token_form(wrong=True)
-    response = redirect(url_for("dashboard.dashboard", **request.args), 303)
+    # Only the form's fields: any other name could be one of url_for's own (endpoint, _method, _scheme).
+    query = {name: request.args[name] for name in FIELDS if name in request.args}
+    response = redirect(url_for("dashboard.dashboard", **query), 303)
     auth.remember(response)
     return response
 

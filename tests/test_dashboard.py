@@ -104,6 +104,13 @@ def test_right_token_sets_a_strict_cookie_that_reads_summary(private):
     assert private.get("/summary?format=csv").get_data(as_text=True).endswith("A,1\n")
 
 
+@pytest.mark.parametrize("extra", ["endpoint=x", "_method=POST", "_scheme=ftp", "_anchor=top", "other=1"])
+def test_token_post_carries_only_the_range_back(private, extra):
+    reply = private.post(f"/dashboard?from=20261101&{extra}", data={"token": "s3cret"})
+    assert reply.status_code == 303
+    assert reply.headers["Location"] == "/dashboard?from=20261101"
+
+
 def test_cookie_is_secure_over_https(private):
     reply = private.post("/dashboard", data={"token": "s3cret"}, base_url="https://counter.example")
     assert "Secure" in reply.headers["Set-Cookie"]

@@ -42,6 +42,12 @@ def test_pixel_counts_and_answers_a_gif(client):
     assert summary["totals"] == {"EMAIL_OPEN": 1}
 
 
+def test_a_crawlers_pixel_is_a_gif_that_counts_nothing(client):
+    reply = client.get("/pixel.gif?e=A", headers={"User-Agent": "Googlebot/2.1"})
+    assert reply.status_code == 200 and reply.mimetype == "image/gif"
+    assert totals(client) == {}
+
+
 @pytest.mark.parametrize("query", [{}, {"e": "bad name"}, {"e": "x", "c": "20261131"}, {"e": ["a", "b"]}])
 def test_bad_pixel_is_400_json_and_counts_nothing(client, query):
     reply = client.get("/pixel.gif", query_string=query)
