@@ -50,10 +50,13 @@ def request_origin() -> str | None:
 
 
 def refuse_unlisted() -> Response | None:
-    """Refuse, before any view runs, a request from a site ``ALLOWED_ORIGINS`` does not list."""
+    """Refuse, before any view runs, a request from a site ``ALLOWED_ORIGINS`` does not list.
+
+    The counter's own origin is always allowed: the dashboard posts its token form to itself.
+    """
     allowed = current_app.extensions["counter.origins"]
     origin = request_origin()
-    if allowed is None or origin is None or origin in allowed:
+    if allowed is None or origin is None or origin in allowed or origin == request.host_url.rstrip("/").lower():
         return None
     return failure(403, f"This counter does not accept requests from {origin}.")
 

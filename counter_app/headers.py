@@ -10,7 +10,9 @@ RENDERED_HEADERS = {
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null"
+    # with the dashboard's own form POST, which the origin allowlist must refuse.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 

@@ -55,8 +55,8 @@ def listed(tmp_path):
 @pytest.mark.parametrize(
     "headers",
     [{"Origin": SITE}, {"Origin": "HTTPS://Blog.Example.com"}, {"Origin": "http://localhost:8000"},
-     {"Referer": f"{SITE}/post/1?x=y"}, {}],
-    ids=["origin", "origin-case", "second-origin", "referer", "no-origin"],
+     {"Referer": f"{SITE}/post/1?x=y"}, {}, {"Origin": "http://localhost"}],
+    ids=["origin", "origin-case", "second-origin", "referer", "no-origin", "own-origin"],
 )
 def test_listed_or_unknown_sites_count(listed, headers):
     reply = listed.get("/pixel.gif?e=x", headers=headers)

@@ -66,9 +66,11 @@ def test_chart_matches_the_counts(tmp_path, browser, width, chart):
     assert complaints == []
 
 
-def test_token_flow_and_download_links(tmp_path, page):
+@pytest.mark.parametrize("origins", ["*", "https://example.com"], ids=["any-origin", "other-origins-listed"])
+def test_token_flow_and_download_links(tmp_path, page, origins):
+    # The dashboard's own origin needs no listing: its form must work whatever sites may count.
     complaints = watch(page)
-    with serve(tmp_path, READ_TOKEN="s3cret") as server:
+    with serve(tmp_path, READ_TOKEN="s3cret", ALLOWED_ORIGINS=origins) as server:
         reply = page.goto(server.url + "/dashboard?from=20261120&to=20261127")
         assert reply.status == 401
         page.fill("#token", "nope")
