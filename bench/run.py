@@ -12,15 +12,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ROOT, SIZES, Size, dynamo, http_load
+from bench import ROOT, SIZES, Size, cold_start, dynamo, http_load
 
 # A section runs one comparison and returns its numbers as JSON-ready data.
-# Cold start through the packaged Zappa handler (issue 7, part 3) joins here
-# as one more section once the Zappa package can be built.
 Section = Callable[[Size], dict]
 SECTIONS: dict[str, Section] = {
     "http_sqlite": http_load.measure,
     "dynamodb": dynamo.measure,
+    "cold_start": cold_start.measure,
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 

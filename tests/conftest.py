@@ -1,4 +1,4 @@
-"""Fixtures: an app on a temporary SQLite file, its client and CLI runner, and dynalite."""
+"""Fixtures: an app on a temporary SQLite file, its client and CLI runner, dynalite, and the Zappa packages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from counter_app import create_app
 from tests.dynalite import Dynalite
+from tests.lambda_package import STAGES, build, make, sandbox_environ
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 TODAY = 20261127
@@ -58,6 +59,24 @@ def dynalite_app(server: Dynalite, monkeypatch, **config):
     )
     app.test_cli_runner().invoke(args=["create-table"], catch_exceptions=False)
     return app
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory):
+    """Each stage packaged once per session, the way ``make package`` does it."""
+    dest = tmp_path_factory.mktemp("packages")
+    return {stage: build(stage, dest) for stage in STAGES}
+
+
+@pytest.fixture(scope="session")
+def tables(dynalite):
+    """TEST_counters and LIVE_counters in dynalite, made by ``make create-table`` as the README says."""
+    import boto3
+
+    for stage in STAGES:
+        make("create-table", f"STAGE={stage}", env=sandbox_environ(AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint))
+    return boto3.client("dynamodb", endpoint_url=dynalite.endpoint, region_name="eu-west-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture(scope="session")

@@ -27,11 +27,13 @@ from tests.dynalite import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_PATH = ROOT / ".venv-lambda"
+DEPLOY_VENV = ROOT / ".venv-deploy"
 BOOTSTRAP = Path(__file__).resolve().parent / "lambda_bootstrap.py"
 API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
 # A person's browser: crawlerdetect (rightly) refuses to count curl.
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 URL_HOST = "abc123defg.lambda-url.eu-west-1.on.aws"
+STAGES = {"dev": "TEST", "prod": "LIVE"}  # each stage and its table prefix
 
 
 def sandbox_environ(**extra: str) -> dict[str, str]:
@@ -57,7 +59,7 @@ def make(*args: str, env: dict[str, str] | None = None) -> str:
 
 def install_tools() -> None:
     """Build the deploy venv and the boto3-only runtime, from the package index, before anything goes offline."""
-    make(".venv-deploy/.installed", f"{RUNTIME_PATH.name}/.installed")
+    make(f"{DEPLOY_VENV.name}/.installed", f"{RUNTIME_PATH.name}/.installed")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ def build(stage: str, dest: Path) -> Package:
     """``make package STAGE=stage`` offline (Zappa's manylinux wheel lookup fails), then unzip into ``dest/stage``."""
     install_tools()
     make("package", f"STAGE={stage}", env=offline_environ())
-    archive = ROOT / "dist" / f"counter-{stage}.zip"
+    return unpack(stage, ROOT / "dist" / f"counter-{stage}.zip", dest)
+
+
+def unpack(stage: str, archive: Path, dest: Path) -> Package:
+    """Unzip a Zappa package into ``dest/stage``, as Lambda unzips it into ``/var/task``."""
     root = dest / stage
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(root)
@@ -126,8 +132,10 @@ class LambdaFunction:
 
     def start(self) -> LambdaFunction:
         self._stderr = self._log.open("w")
+        # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps caches out, as Lambda's read-only /var/task does.
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH), str(self.timeout)],
+            [sys.executable, "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
+             str(self.timeout)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=self.environ, cwd=self.package.root, text=True,
         )
@@ -164,6 +172,11 @@ class LambdaFunction:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def new_event() -> str:
+    """A fresh event name: tests that share a table never see each other's counts."""
+    return f"E{uuid.uuid4().hex[:12].upper()}"
 
 
 def cold_start(package: Package, event: dict[str, Any], **extra: str) -> tuple[float, dict[str, Any]]:

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from bench import ROOT, SIZES, compare
+from bench.cold_start import STARTS_PER_RUN
 from bench.run import run
 
 
@@ -46,6 +47,16 @@ def test_summary_request_counts(result):
     assert summaries["30 days"] | {"ms": 1} == {"days": 30, "requests": 1, "events": 3, "ms": 1}
     assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 4, "events": 3, "ms": 1}
     assert summaries["30 days"]["ms"] > 0 and summaries["366 days"]["ms"] > 0
+
+
+def test_cold_start_side_by_side(result):
+    cold = result["cold_start"]
+    for side in ("app", "bare"):
+        assert len(cold[side]["runs_ms"]) == SIZES["tiny"].runs * STARTS_PER_RUN
+        assert min(cold[side]["runs_ms"]) <= cold[side]["median_ms"] <= max(cold[side]["runs_ms"])
+    assert cold["ratio"] == pytest.approx(compare(cold["app"]["runs_ms"], cold["bare"]["runs_ms"]), abs=0.01)
+    # The bare zip is Flask and Zappa's handler alone: no counter_app, flask-cors, crawlerdetect or tzdata.
+    assert cold["app"]["zip_bytes"] > cold["bare"]["zip_bytes"] > 0
 
 
 def test_a_section_plugs_in_by_name():

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import json
-import uuid
 import zipfile
 
-import boto3
 import pytest
 
 from deploy.stages import stage_settings
 from tests.dynalite import free_port
-from tests.lambda_package import LambdaFunction, build, http_event, make, rest_event, sandbox_environ
+from tests.lambda_package import STAGES, LambdaFunction, http_event, new_event, rest_event
 
-STAGES = {"dev": "TEST", "prod": "LIVE"}
 DAY = "20261101"
 # Zappa's build-time dependencies, boto3 (Lambda has it), test tools and the project's own non-runtime files.
 NOT_SHIPPED = ["boto3/", "botocore/", "s3transfer/", "troposphere/", "yaml/", "requests/", "pip/", "setuptools/",
-               "placebo/", "cfn_flip/", "tqdm/", "pytest/", "_pytest/", "moto/", "tests/", "deploy/", "zappa/cli.py",
-               "zappa/core.py", ".venv", ".tools/", "node_modules/", "zappa_settings.json", "Makefile"]
-
-
-@pytest.fixture(scope="session")
-def packages(tmp_path_factory):
-    """Each stage packaged once per session, the way ``make package`` does it."""
-    dest = tmp_path_factory.mktemp("packages")
-    return {stage: build(stage, dest) for stage in STAGES}
-
-
-@pytest.fixture(scope="session")
-def tables(dynalite):
-    """TEST_counters and LIVE_counters in dynalite, made by ``make create-table`` as the README says."""
-    for stage in STAGES:
-        make("create-table", f"STAGE={stage}", env=sandbox_environ(AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint))
-    return boto3.client("dynamodb", endpoint_url=dynalite.endpoint, region_name="eu-west-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+               "placebo/", "cfn_flip/", "tqdm/", "pytest/", "_pytest/", "moto/", "tests/", "deploy/", "docs/",
+               "scripts/", "bench/", "zappa/cli.py", "zappa/core.py", ".venv", ".tools/", "node_modules/",
+               "zappa_settings.json", "Makefile"]
 
 
 @pytest.fixture(scope="module", params=list(STAGES))
@@ -55,10 +37,6 @@ def body(reply: dict) -> dict:
 def stored(tables, prefix: str, event: str) -> int | None:
     item = tables.get_item(TableName=f"{prefix}_counters", Key={"Day": {"N": DAY}}, ConsistentRead=True).get("Item", {})
     return int(item[event]["N"]) if event in item else None
-
-
-def new_event() -> str:
-    return f"E{uuid.uuid4().hex[:12].upper()}"
 
 
 @pytest.mark.parametrize("stage", STAGES)
