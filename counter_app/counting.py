@@ -10,7 +10,6 @@ from werkzeug.exceptions import BadRequest
 from . import days, params, policy, totals
 from .auth import read_access
 from .store import get_store
-from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS  # noqa: F401  (kept importable from here for other modules)
 
 bp = Blueprint("counting", __name__)
 
