@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from unittest import mock
 
 from flask import Flask
@@ -18,7 +19,8 @@ from counter_app.days import parse, span
 from counter_app.storage.dynamodb import KEY
 from tests.dynalite import Dynalite
 
-DAY = 20261127
+# The bench app runs on the real clock: count today (UTC), which its backdating window accepts.
+DAY = int(datetime.now(timezone.utc).strftime("%Y%m%d"))
 SUMMARIES = {"30 days": ("20261029", "20261127"), "366 days": ("20251127", "20261127")}
 SUMMARY_REPEATS = 5
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +12,8 @@ from deploy.stages import stage_settings
 from tests.dynalite import free_port
 from tests.lambda_package import STAGES, LambdaFunction, http_event, new_event, rest_event
 
-DAY = "20261101"
+# The packaged app runs on the real clock, so the day must stay inside its backdating window.
+DAY = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y%m%d")
 # Zappa's build-time dependencies, boto3 (Lambda has it), test tools and the project's own non-runtime files.
 NOT_SHIPPED = ["boto3/", "botocore/", "s3transfer/", "troposphere/", "yaml/", "requests/", "pip/", "setuptools/",
                "placebo/", "cfn_flip/", "tqdm/", "pytest/", "_pytest/", "moto/", "tests/", "deploy/", "docs/",
