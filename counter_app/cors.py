@@ -55,8 +55,10 @@ def refuse_unlisted() -> Response | None:
     The counter's own origin is always allowed: the dashboard posts its token form to itself.
     """
     allowed = current_app.extensions["counter.origins"]
+    if allowed is None:
+        return None
     origin = request_origin()
-    if allowed is None or origin is None or origin in allowed or origin == request.host_url.rstrip("/").lower():
+    if origin is None or origin in allowed or origin == request.host_url.rstrip("/").lower():
         return None
     return failure(403, f"This counter does not accept requests from {origin}.")
 
