@@ -12,8 +12,16 @@ from pathlib import Path
 from bench import ROOT, Size, compare, median
 from bench.dynamo import dynalite_app
 from deploy.stages import stage_settings
-from tests.lambda_package import (DEPLOY_VENV, Package, build, cold_start, install_tools, offline_environ, rest_event,
-                                  unpack)
+from tests.lambda_package import (
+    DEPLOY_VENV,
+    Package,
+    build,
+    cold_start,
+    install_tools,
+    offline_environ,
+    rest_event,
+    unpack,
+)
 
 STAGE = "dev"
 STARTS_PER_RUN = 2  # cold starts of each side per Size.runs: tiny makes 2 pairs, full 10

@@ -11,7 +11,6 @@ from flask import Response, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-
 COOKIE = "counter_read"
 COOKIE_DAYS = 30
 

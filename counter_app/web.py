@@ -12,8 +12,8 @@ from werkzeug.exceptions import BadRequest
 from . import badge, days, params
 from .auth import read_access
 from .counting import record
-from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 from .store import get_store
+from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 
 bp = Blueprint("web", __name__)
 

@@ -1,8 +1,8 @@
 """Property-based tests: parsing of names, days and bodies, and rejected requests changing nothing."""
 
 import json
-from contextlib import closing
 import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents
 
 __all__ = [
-    "ConfigurationError", "Counts", "Storage", "StoreUnavailable", "TooManyEvents", "SCHEMES", "storage_from_url"
+    "SCHEMES",
+    "ConfigurationError",
+    "Counts",
+    "Storage",
+    "StoreUnavailable",
+    "TooManyEvents",
+    "storage_from_url"
 ]
 
 # Backends are imported only when chosen, so SQLite users never import boto3.

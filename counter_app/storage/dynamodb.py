@@ -110,7 +110,6 @@ class DynamoDBStorage(Storage):
                     raise TooManyEvents(f"day {day} reached DynamoDB's item size limit") from exc
                 raise
 
-
     def set(self, day: int, event: str, count: int) -> None:
         self._write_events(day, [(event, count)], replace=True)
 
