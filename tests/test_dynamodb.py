@@ -7,6 +7,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from counter_app import create_app
+from counter_app.storage.dynamodb import ATTEMPTS, THROTTLED
 from counter_app.store import get_store
 from tests.conftest import NOW
 
@@ -105,13 +106,44 @@ def test_unprocessed_keys_are_retried(moto_app):
 )
 def test_throttling_and_errors_are_503(moto_app, code):
     store, stub = stubbed(moto_app)
-    stub.add_client_error("update_item", service_error_code=code, http_status_code=400)
+    # A throttled call was not applied, so it is sent again; any other error is final.
+    for _ in range(ATTEMPTS if code in THROTTLED else 1):
+        stub.add_client_error("update_item", service_error_code=code, http_status_code=400)
     with stub:
         reply = moto_app.test_client().get("/?e=A")
+    stub.assert_no_pending_responses()
     assert reply.status_code == 503
     assert reply.headers["Retry-After"] == "1"
     assert reply.json["status"] == "failure"
     assert code not in reply.json["error"]
+
+
+def test_throttled_increment_is_sent_again_and_counts_once(moto_app):
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    store, stub = stubbed(moto_app)
+    stub.add_client_error("update_item", service_error_code="ThrottlingException", http_status_code=400)
+    stub.add_response("update_item", {"Attributes": {"A": {"N": "1"}}})
+    with stub:
+        assert moto_app.test_client().get("/?e=A").json["count"] == 1
+    stub.assert_no_pending_responses()
+
+
+def test_reply_lost_after_sending_is_not_sent_again(moto_app):
+    from botocore.exceptions import ReadTimeoutError
+
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    with moto_app.app_context():
+        store = get_store()
+    sent = []
+
+    def lose_reply(**_):
+        sent.append(1)
+        raise ReadTimeoutError(endpoint_url="http://dynamodb")
+
+    store.client.meta.events.register("before-send.dynamodb.UpdateItem", lose_reply)
+    reply = moto_app.test_client().get("/?e=A")
+    assert reply.status_code == 503
+    assert sent == [1]  # an ADD that may have been applied is never resent
 
 
 def test_missing_table_is_503(moto_app):

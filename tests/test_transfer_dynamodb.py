@@ -3,7 +3,7 @@
 import pytest
 
 from counter_app.storage import StoreUnavailable
-from counter_app.storage.dynamodb import EVENTS_PER_UPDATE
+from counter_app.storage.dynamodb import ATTEMPTS, EVENTS_PER_UPDATE
 from counter_app.store import get_store
 from tests.test_dynamodb import moto_app, stubbed  # noqa: F401  (fixture and helper)
 
@@ -49,7 +49,7 @@ def test_other_errors_stop_the_import_at_once(moto_app, code):  # noqa: F811
 
 def test_endless_throttling_gives_up(moto_app):  # noqa: F811
     store, stub = stubbed(moto_app)
-    for _ in range(5):
+    for _ in range(ATTEMPTS):
         stub.add_client_error("update_item", service_error_code="ThrottlingException")
     with stub, pytest.raises(StoreUnavailable, match="ThrottlingException"):
         store.write_many([(20261101, "A", 2)])

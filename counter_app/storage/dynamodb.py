@@ -12,22 +12,27 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as NotConnected
 
 from .base import Counts, Storage, StoreUnavailable, TooManyEvents, Write
 
 KEY = "Day"
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
+ATTEMPTS = 3  # per call, only when the failure proves the call was not applied
 EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expression far below DynamoDB's 4 KB limit
 WORKERS = 8  # concurrent UpdateItem calls in write_many
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 NAMES = "events"  # how many events the day's item holds; lower case, so never an event's name
 
-# Bounded so that a request fails over to a prompt 503 long before Lambda's timeout.
+# botocore's own retries would resend an ADD whose reply timed out, which
+# DynamoDB may already have applied, so every call is sent once and _call
+# retries only what was not applied. A call takes at most 1 s to connect plus
+# 2 s to answer: a slow store is a prompt 503, far inside Lambda's 10 s.
 CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=3,
-    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 1},
     tcp_keepalive=True,
 )
 
@@ -56,6 +61,20 @@ class DynamoDBStorage(Storage):
                 if self._client is None:
                     self._client = boto3.session.Session().client("dynamodb", config=CLIENT_CONFIG)
         return self._client
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """Send one call, again after throttling or a failed connection (neither applied it)."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return getattr(self.client, operation)(**kwargs)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in THROTTLED or attempt == ATTEMPTS - 1:
+                    raise
+            except NotConnected:
+                if attempt == ATTEMPTS - 1:
+                    raise
+            self._sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -93,7 +112,8 @@ class DynamoDBStorage(Storage):
         options = {"ConditionExpression": condition} if condition else {}
         with self._errors():
             try:
-                return self.client.update_item(
+                return self._call(
+                    "update_item",
                     TableName=self.table,
                     Key={KEY: {"N": str(day)}},
                     UpdateExpression=expression,
@@ -114,23 +134,14 @@ class DynamoDBStorage(Storage):
         self._write_events(day, [(event, count)], replace=True)
 
     def _write_events(self, day: int, pairs: Sequence[tuple[str, int]], *, replace: bool) -> None:
-        """One UpdateItem writing several events of a day; throttled calls are retried with backoff."""
+        """One UpdateItem writing several events of a day."""
         names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
         values = {f":n{n}": count for n, (_, count) in enumerate(pairs)}
         if replace:
             expression = "SET " + ", ".join(f"#e{n} = :n{n}" for n in range(len(pairs)))
         else:
             expression = "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(pairs)))
-        for attempt in range(BATCH_ATTEMPTS):
-            try:
-                self._update(day, expression, names, values)
-                return
-            except StoreUnavailable as exc:
-                # A throttled call was not applied, so sending it again cannot count twice.
-                code = getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code")
-                if code not in THROTTLED or attempt == BATCH_ATTEMPTS - 1:
-                    raise
-                self._sleep(0.1 * 2**attempt)
+        self._update(day, expression, names, values)
 
     def write_many(
         self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
@@ -196,7 +207,7 @@ class DynamoDBStorage(Storage):
         request = {self.table: {"Keys": keys, "ConsistentRead": True}}
         for attempt in range(BATCH_ATTEMPTS):
             with self._errors():
-                reply = self.client.batch_get_item(RequestItems=request)
+                reply = self._call("batch_get_item", RequestItems=request)
             items.extend(reply.get("Responses", {}).get(self.table, []))
             request = reply.get("UnprocessedKeys") or {}
             if not request:
@@ -206,7 +217,7 @@ class DynamoDBStorage(Storage):
 
     def check(self) -> None:
         with self._errors():
-            self.client.describe_table(TableName=self.table)
+            self._call("describe_table", TableName=self.table)
 
     def create(self) -> str:
         done = []
