@@ -29,6 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("COUNTER")
+    if "COUNTER_READ_TOKEN" in os.environ:  # a secret is a string: JSON would read "false" or "0" as no token
+        app.config["READ_TOKEN"] = os.environ["COUNTER_READ_TOKEN"]
     if test_config is not None:
         app.config.from_mapping(test_config)
     if app.config["STORE"] is None:

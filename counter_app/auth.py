@@ -38,7 +38,7 @@ def read_allowed() -> bool:
     if not token:
         return True
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and _same(sent.strip(), str(token)):
+    if scheme.lower() == "bearer" and token_matches(sent):
         return True
     return _same(request.cookies.get(COOKIE, ""), _cookie_value(token))
 

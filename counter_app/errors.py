@@ -40,8 +40,6 @@ def _too_many_events(exc: TooManyEvents) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    if isinstance(exc, HTTPException):
-        return _http_error(exc)
     current_app.logger.error(
         "unhandled error", exc_info=exc, extra={"fields": {"path": request.path}}
     )

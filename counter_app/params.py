@@ -74,7 +74,7 @@ def _body(request: Request) -> Values:
 def _json_object(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise BadRequest("The JSON body must be an object such as {\"e\": \"PAGEVIEW\"}.")

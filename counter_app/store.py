@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .storage import Storage, storage_from_url
+from .storage import Storage, StoreUnavailable, storage_from_url
 
 
 def table_name(config: dict) -> str:
@@ -23,7 +23,10 @@ def get_store() -> Storage:
 @with_appcontext
 def create_table_command() -> None:
     """Create the store's table if it is missing."""
-    click.echo(get_store().create())
+    try:
+        click.echo(get_store().create())
+    except StoreUnavailable as exc:
+        raise click.ClickException(f"The table was not made ready: {exc}.") from None
 
 
 def init_app(app: Flask) -> None:

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 
 from . import days, params, totals
-from .storage import StoreUnavailable
+from .storage import StoreUnavailable, TooManyEvents
 from .store import get_store, table_name
 
 MAX_COUNT = 2**63 - 1  # SQLite's INTEGER limit; DynamoDB holds more
@@ -88,6 +88,8 @@ def read(data: bytes) -> list[Row]:
             rows.append(row)
     except json.JSONDecodeError as exc:
         problems.append((exc.lineno, f"not valid JSON: {exc.msg}."))
+    except RecursionError:
+        problems.append((1, "not valid JSON: nested too deeply."))
     if problems:
         raise Rejected(problems)
     return rows
@@ -171,7 +173,7 @@ class Journal:
     def open(self) -> TextIO:
         """Open for appending, writing the key first when new."""
         handle = self.path.open("a", encoding="ascii")
-        if not self.done:
+        if handle.tell() == 0:
             handle.write(f"key {self.key}\n")
             handle.flush()
         return handle
@@ -246,7 +248,7 @@ def import_command(file: Path, replace: bool) -> None:
 
         try:
             write(todo, replace=replace, done=done)
-        except (StoreUnavailable, KeyboardInterrupt) as exc:
+        except (StoreUnavailable, TooManyEvents, KeyboardInterrupt) as exc:
             again = "run the same command again" + ("" if replace else f" to write the rest ({journal.path} remembers)")
             raise click.ClickException(f"Stopped ({str(exc) or 'interrupted'}): {again}.") from None
         finally:

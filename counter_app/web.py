@@ -12,8 +12,7 @@ from werkzeug.exceptions import BadRequest
 from . import badge, days, params
 from .auth import read_access
 from .counting import record
-from .store import get_store
-from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
+from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, summarize
 
 bp = Blueprint("web", __name__)
 
@@ -49,8 +48,7 @@ def badge_svg() -> Response:
     event = params.event_name(event)
     span = _days(params.single(request.args, "days"))
     last = days.today()
-    stored = get_store().get(days.span(last - timedelta(days=span - 1), last))
-    total = sum(counts.get(event, 0) for counts in stored.values())
+    total = summarize(last - timedelta(days=span - 1), last, {event})["totals"].get(event, 0)
     response = Response(badge.render(event, f"{total:,} / {span}d"), mimetype="image/svg+xml")
     # No "public": a badge read with a token must not land in shared caches.
     response.cache_control.max_age = BADGE_MAX_AGE

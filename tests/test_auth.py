@@ -38,3 +38,11 @@ def test_numeric_token_from_environment(monkeypatch, tmp_path):
     client = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3"}).test_client()
     assert client.get("/summary").status_code == 401
     assert client.get("/summary", headers={"Authorization": "Bearer 12345"}).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["false", "0", "null", "1.50"])
+def test_token_from_environment_is_taken_as_written(monkeypatch, tmp_path, token):
+    monkeypatch.setenv("COUNTER_READ_TOKEN", token)  # JSON would read these as no token, or as 1.5
+    client = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3"}).test_client()
+    assert client.get("/summary").status_code == 401
+    assert client.get("/summary", headers={"Authorization": f"Bearer {token}"}).status_code == 200

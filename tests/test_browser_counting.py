@@ -156,10 +156,21 @@ def test_script_survives_api_going_down(app, browser, init_script):
     with LiveServer(PageSite(page(api.url + STAGE))) as site:
         with api:
             context, tab, errors = visit(browser, site.url, init_script=init_script)
-            wait_until(lambda: totals(app).get("PAGEVIEW") == 1, what="PAGEVIEW before the API goes down")
+            wait_until(lambda: totals(app) == {"PAGEVIEW": 1, "DOWNLOAD": 1, "ORDER": 1},
+                       what="the page's counts before the API goes down")
         tab.click("#signup")
+        sends = tab.evaluate("""() => {
+            let sends = 0;
+            for (const [owner, name] of [[navigator, "sendBeacon"], [window, "fetch"]]) {
+                const original = owner[name];
+                owner[name] = function () { sends++; return original.apply(this, arguments); };
+            }
+            counter(); counter(null); counter(5); counter({}); counter("");
+            return sends;
+        }""")
         tab.evaluate("counter('X'); counter(); counter({toString: null}); counter('a'.repeat(100000))")
         tab.goto(site.url + "/elsewhere")
         context.close()
+    assert sends == 0  # calls without an event name send nothing
     assert network_failures_only(errors) == []
     assert totals(app) == {"PAGEVIEW": 1, "DOWNLOAD": 1, "ORDER": 1}

@@ -156,3 +156,11 @@ def test_healthz(client):
     reply = client.get("/healthz")
     assert reply.status_code == 200
     assert reply.json == {"status": "ok"}
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_deeply_nested_json_body_is_400(client, content_type):
+    reply = client.post("/", data='{"e":' + "[" * 5_000 + "]" * 5_000 + "}", content_type=content_type)
+    assert reply.status_code == 400
+    assert reply.json["error"] == "The body is not valid JSON."
+    assert client.get("/summary").json["totals"] == {}

@@ -160,3 +160,15 @@ def test_unreachable_endpoint_is_prompt_503(monkeypatch):
     reply = client.get("/?e=A")
     assert reply.status_code == 503
     assert time.monotonic() - started < 10
+
+
+def test_create_table_fails_when_recovery_cannot_be_turned_on(moto_app, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    with moto_app.app_context():
+        client = get_store().client
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateContinuousBackups")
+    monkeypatch.setattr(client, "update_continuous_backups", lambda **_: (_ for _ in ()).throw(denied))
+    result = moto_app.test_cli_runner().invoke(args=["create-table"])
+    assert result.exit_code == 1
+    assert "not made ready" in result.output and "AccessDeniedException" in result.output

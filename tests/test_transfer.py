@@ -203,3 +203,24 @@ def test_store_set_and_write_many_keep_other_events(any_app):
         assert store.dump() == {20261101: {"A": 1, "B": 5}, 20261102: {"B": 4, "C": 9}}
         assert store.dump(20261102, 20261102) == {20261102: {"B": 4, "C": 9}}
         assert store.dump(20261103) == {}
+
+
+def test_two_runs_failing_at_once_leave_a_journal_that_resumes(any_app, tmp_path, monkeypatch):
+    path = tmp_path / "in.csv"
+    path.write_text("day,event,count\n20250101,A,1\n20250102,A,2\n")
+    for _ in range(2):  # each run fails before any batch is confirmed
+        restore = failing_after(any_app, monkeypatch, 0)
+        assert run(any_app, "import", path)[0] == 1
+        restore()
+    assert (tmp_path / "in.csv.progress").read_text().count("key ") == 1
+    code, _, err = run(any_app, "import", path)
+    assert code == 0, err
+    assert stored(any_app) == {20250101: {"A": 1}, 20250102: {"A": 2}}
+
+
+def test_deeply_nested_json_file_is_rejected_by_line(any_app, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" + "[" * 100_000 + "]" * 100_000 + "]")
+    code, _, err = run(any_app, "import", path)
+    assert code == 1 and "nested too deeply" in err
+    assert stored(any_app) == {}

@@ -14,6 +14,7 @@
   } catch (err) {}
 
   function counter(event) {
+    if (typeof event !== "string" || !event) return;
     try {
       var body = "e=" + encodeURIComponent(event);
       var nav = w.navigator;

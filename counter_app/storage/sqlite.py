@@ -35,6 +35,7 @@ class SQLiteStorage(Storage):
         self.table = table
         self.timeout = timeout
         self._local = threading.local()
+        self._ready_pid: int | None = None
         quoted = '"' + table.replace('"', '""') + '"'
         # One statement, so the cap check and the write share one write lock:
         # an INSERT takes it before it reads, and no other writer gets between.
@@ -62,10 +63,16 @@ class SQLiteStorage(Storage):
             if directory:
                 os.makedirs(directory, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
-            # WAL lets readers and one writer work at once; synchronous=NORMAL
-            # in WAL mode keeps every committed write through a process crash.
-            for statement in ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", self._schema_sql):
-                self._run(conn, statement)
+            # synchronous is per connection: in WAL mode NORMAL keeps every
+            # committed write through a process crash.
+            self._run(conn, "PRAGMA synchronous=NORMAL")
+            if self._ready_pid != os.getpid():
+                # WAL (readers beside one writer) is kept in the file, and the
+                # schema once made stays: once per process is enough, even when
+                # a threaded server makes a connection per request thread.
+                for statement in ("PRAGMA journal_mode=WAL", self._schema_sql):
+                    self._run(conn, statement)
+                self._ready_pid = os.getpid()
             local.conn, local.pid = conn, os.getpid()
         return local.conn
 
