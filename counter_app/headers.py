@@ -7,7 +7,7 @@ from flask import Flask, Response
 RENDERED = {"text/html", "image/svg+xml"}  # an SVG opened directly can run script like a page
 RENDERED_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
     # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null"

@@ -133,7 +133,10 @@ def test_keep_warm_ping_counts_nothing(function, tables):
     ping = {"detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
             "resources": [f"arn:aws:events:eu-west-1:123456789012:rule/counter-{stage}-zappa-keep-warm-handler"
                           ".keep_warm_callback"], "detail": {}}
+    summary = rest_event(stage, "GET", "/summary")
+    before = function.invoke(summary)["body"]
     assert function.invoke(ping) is None
+    assert function.invoke(summary)["body"] == before
     assert function.invoke(rest_event(stage, "GET", "/healthz"))["statusCode"] == 200
 
 
