@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
+from botocore.stub import Stubber
 
 from counter_app import create_app
+from counter_app.store import get_store
 from tests.dynalite import Dynalite
 from tests.lambda_package import STAGES, build, make, sandbox_environ
 
@@ -41,6 +43,23 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def moto_app():
+    """An app on DynamoDB mocked by moto (no table until create-table)."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield create_app({"TESTING": True, "STORE": "dynamodb://", "CLOCK": lambda: NOW})
+
+
+def stubbed(app):
+    """The app's DynamoDB store, with a botocore Stubber on its client and no backoff sleeps."""
+    with app.app_context():
+        store = get_store()
+    store._sleep = lambda seconds: None
+    return store, Stubber(store.client)
 
 
 @pytest.fixture(scope="session")

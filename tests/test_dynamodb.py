@@ -3,20 +3,11 @@
 import time
 
 import pytest
-from botocore.stub import Stubber
-from moto import mock_aws
 
 from counter_app import create_app
 from counter_app.storage.dynamodb import ATTEMPTS, THROTTLED
 from counter_app.store import get_store
-from tests.conftest import NOW
-
-
-@pytest.fixture
-def moto_app():
-    with mock_aws():
-        app = create_app({"TESTING": True, "STORE": "dynamodb://", "CLOCK": lambda: NOW})
-        yield app
+from tests.conftest import stubbed
 
 
 def test_create_table_then_again(moto_app):
@@ -74,13 +65,6 @@ def test_summary_of_366_days_takes_4_batch_gets(moto_app):
     reply = moto_app.test_client().get("/summary?from=20250101&to=20260101")
     assert reply.json["totals"] == {"A": 1}
     assert calls == ["BatchGetItem"] * 4
-
-
-def stubbed(app):
-    with app.app_context():
-        store = get_store()
-    store._sleep = lambda seconds: None
-    return store, Stubber(store.client)
 
 
 def test_unprocessed_keys_are_retried(moto_app):

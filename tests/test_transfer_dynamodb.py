@@ -5,10 +5,10 @@ import pytest
 from counter_app.storage import StoreUnavailable
 from counter_app.storage.dynamodb import ATTEMPTS, EVENTS_PER_UPDATE
 from counter_app.store import get_store
-from tests.test_dynamodb import moto_app, stubbed  # noqa: F401  (fixture and helper)
+from tests.conftest import stubbed
 
 
-def test_events_of_a_day_share_update_calls(moto_app):  # noqa: F811
+def test_events_of_a_day_share_update_calls(moto_app):
     moto_app.test_cli_runner().invoke(args=["create-table"])
     with moto_app.app_context():
         store = get_store()
@@ -27,7 +27,7 @@ def test_events_of_a_day_share_update_calls(moto_app):  # noqa: F811
     assert len(counts) == 3
 
 
-def test_throttled_update_is_retried(moto_app):  # noqa: F811
+def test_throttled_update_is_retried(moto_app):
     store, stub = stubbed(moto_app)
     stub.add_client_error("update_item", service_error_code="ProvisionedThroughputExceededException")
     stub.add_client_error("update_item", service_error_code="ThrottlingException")
@@ -38,7 +38,7 @@ def test_throttled_update_is_retried(moto_app):  # noqa: F811
 
 
 @pytest.mark.parametrize("code", ["ValidationException", "ResourceNotFoundException"])
-def test_other_errors_stop_the_import_at_once(moto_app, code):  # noqa: F811
+def test_other_errors_stop_the_import_at_once(moto_app, code):
     store, stub = stubbed(moto_app)
     stub.add_client_error("update_item", service_error_code=code)
     done = []
@@ -47,7 +47,7 @@ def test_other_errors_stop_the_import_at_once(moto_app, code):  # noqa: F811
     assert done == []
 
 
-def test_endless_throttling_gives_up(moto_app):  # noqa: F811
+def test_endless_throttling_gives_up(moto_app):
     store, stub = stubbed(moto_app)
     for _ in range(ATTEMPTS):
         stub.add_client_error("update_item", service_error_code="ThrottlingException")
