@@ -26,19 +26,31 @@ SUMMARY_REPEATS = 5
 
 
 @contextmanager
-def dynalite_app() -> Iterator[Flask]:
-    """The counter on a fresh table in a dynalite of its own, with fake credentials."""
+def dynalite() -> Iterator[Dynalite]:
+    """A dynalite of its own, with the environment pointing boto3 at it with fake credentials."""
     server = Dynalite().start()
     fake = {"AWS_ENDPOINT_URL_DYNAMODB": server.endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     try:
         with mock.patch.dict(os.environ, fake):
             os.environ.pop("AWS_PROFILE", None)
-            app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": "BENCH"})
-            app.extensions["counter.store"].create()
-            yield app
+            yield server
     finally:
         server.stop()
+
+
+def table_app(prefix: str = "BENCH") -> Flask:
+    """The counter on the table ``<prefix>_counters``, created if missing."""
+    app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": prefix})
+    app.extensions["counter.store"].create()
+    return app
+
+
+@contextmanager
+def dynalite_app() -> Iterator[Flask]:
+    """The counter on a fresh table in a dynalite of its own."""
+    with dynalite():
+        yield table_app()
 
 
 def rate(make_call: Callable[[], Callable[[], None]], threads: int, seconds: float) -> float:

@@ -6,23 +6,20 @@ absolute numbers depend on the machine, the ratio is what to compare.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import uuid
 from datetime import date, timedelta
 
-from counter_app import create_app, days
+from bench.dynamo import dynalite, table_app
+from counter_app import days
 from counter_app.store import get_store
-from tests.dynalite import Dynalite
 
 FIRST = date(2020, 1, 1)
 
 
-def table_app():
-    app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": f"B{uuid.uuid4().hex[:8]}"})
-    app.test_cli_runner().invoke(args=["create-table"])
-    return app
+def fresh_table():
+    return table_app(f"B{uuid.uuid4().hex[:8]}")
 
 
 def rate(app, rows, bulk: bool) -> float:
@@ -38,22 +35,17 @@ def rate(app, rows, bulk: bool) -> float:
 
 
 def main(total: int = 3000) -> None:
-    server = Dynalite().start()
-    os.environ.update(AWS_ENDPOINT_URL_DYNAMODB=server.endpoint, AWS_ACCESS_KEY_ID="bench",
-                      AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="eu-west-1")
-    try:
-        rate(table_app(), [(20200101, f"W{n}", 1) for n in range(300)], bulk=False)  # warm dynalite up
+    with dynalite():
+        rate(fresh_table(), [(20200101, f"W{n}", 1) for n in range(300)], bulk=False)  # warm dynalite up
         shapes = {"10 events a day": 10, "1 event a day": 1}
         for label, events in shapes.items():
             rows = [(days.to_int(FIRST + timedelta(days=n // events)), f"E{n % events}", n % 97 + 1)
                     for n in range(total)]
             speeds = []
             for bulk in (False, True):
-                speeds.append(rate(table_app(), rows, bulk))
+                speeds.append(rate(fresh_table(), rows, bulk))
             print(f"{label}: {total} rows, one incr a row {speeds[0]:.0f} rows/s, "
                   f"write_many {speeds[1]:.0f} rows/s, ratio {speeds[1] / speeds[0]:.1f}x")
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":
