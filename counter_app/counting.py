@@ -20,9 +20,10 @@ def record() -> dict:
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
     event = params.event_name(raw_event)
-    when = days.today() if raw_day is params.MISSING else params.day(raw_day)
+    today = days.today()
+    when = today if raw_day is params.MISSING else params.day(raw_day)
     day = days.to_int(when)
-    if not policy.admit(request, event, when):
+    if not policy.admit(request, event, when, today):
         return {"status": "success", "eventkey": event, "day": day, "counted": False}
     count = get_store().incr(day, event, max_events=current_app.config["MAX_EVENTS_PER_DAY"])
     return {"status": "success", "eventkey": event, "day": day, "count": count}

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Request, current_app
 from werkzeug.exceptions import BadRequest, HTTPException, UnprocessableEntity
 
-from . import days, params
+from . import params
 
 DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
 # crawlerdetect's regex costs about 30 ms per 1,000 characters; real agents are far shorter.
@@ -60,13 +60,12 @@ def _allowlist(value: Any) -> frozenset[str] | None:
         raise ValueError(f"COUNTER_EVENTS={value!r} must list event names of {params.EVENT_RULE}") from None
 
 
-def admit(request: Request, event: str, day: date) -> bool:
+def admit(request: Request, event: str, day: date, today: date) -> bool:
     """Whether to count this hit: ``False`` for a bot or a HEAD; raise for a name or day the counter refuses."""
     config = current_app.config
     allowed = config["EVENTS"]
     if allowed is not None and event not in allowed:
         raise UnprocessableEntity(f"'e' is not one of the events this counter accepts: {event}.")
-    today = days.today()
     if not today - timedelta(days=config["BACKDATE_DAYS"]) <= day <= today + timedelta(days=DAYS_AHEAD):
         raise BadRequest(
             f"'c' must be a day from {config['BACKDATE_DAYS']} days ago to tomorrow; "
