@@ -22,12 +22,16 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
+# What COUNTER_* variables may set. Any other would reach Flask's own config, where a
+# value such as COUNTER_APPLICATION_ROOT=5 passes the start and then fails every request.
+SETTINGS = sorted(set(DEFAULTS) - {"CLOCK"})
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the counter app."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
+    _refuse_unknown_settings()
     app.config.from_prefixed_env("COUNTER")
     if "COUNTER_READ_TOKEN" in os.environ:  # a secret is a string: JSON would read "false" or "0" as no token
         app.config["READ_TOKEN"] = os.environ["COUNTER_READ_TOKEN"]
@@ -51,3 +55,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(openapi.bp)
     return app
+
+
+def _refuse_unknown_settings() -> None:
+    unknown = sorted(name for name in os.environ if name.startswith("COUNTER_") and name[8:] not in SETTINGS)
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]} is not a setting of the counter; the settings are "
+            + ", ".join(f"COUNTER_{name}" for name in SETTINGS)
+        )

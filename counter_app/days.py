@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     name = app.config["TIMEZONE"]
     try:
         app.extensions["counter.timezone"] = ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name longer than a file name may be
         raise ValueError(f"COUNTER_TIMEZONE={name!r} is not a known IANA time zone") from None
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from flask import Request
@@ -19,6 +21,7 @@ EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /"
 _BLANKS = " \t\r\n"
 MISSING: Any = object()
 Values = MultiDict | dict[str, Any]  # a form or query string, or a JSON object
+Computed = TypeVar("Computed", bound=Callable[..., Any])
 
 
 def event_name(value: Any, name: str = "e") -> str:
@@ -71,9 +74,19 @@ def _body(request: Request) -> Values:
     raise UnsupportedMediaType("Send the body as JSON, a form, or text/plain.")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys; a repeated query or form parameter is refused, so this is too.
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise BadRequest(f"Give '{key[:64]}' only once.")
+        found[key] = value
+    return found
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise BadRequest("The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -99,3 +112,15 @@ def event_filter(value: Any) -> set[str] | None:
         return None
     return {event_name(part) for part in value.split(",")}
 
+
+def within_calendar(compute: Computed) -> Computed:
+    """Answer 400 when ``compute``'s day arithmetic runs past the calendar (``date`` spans 00010101..99991231)."""
+
+    @functools.wraps(compute)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return compute(*args, **kwargs)
+        except OverflowError:
+            raise BadRequest("The range runs past the calendar, which spans 00010101 to 99991231.") from None
+
+    return checked  # type: ignore[return-value]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Flask, Request, current_app
@@ -15,6 +15,13 @@ DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
 # crawlerdetect's regex costs about 30 ms per 1,000 characters; real agents are far shorter.
 AGENT_CHARS = 512
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+# Whole-number settings and their ranges. Past these a request would fail, not the start:
+# SQLite holds integers below 2**63, and the window must stay inside the calendar.
+WHOLE = {
+    "BACKDATE_DAYS": (0, 36500),  # a century; older days are the owner's to import
+    "MAX_EVENTS_PER_DAY": (1, 1_000_000),  # a DynamoDB day item (400 KB) holds far fewer
+    "MAX_CONTENT_LENGTH": (0, 1024 * 1024),  # a counting body is a few bytes
+}
 
 
 def init_app(app: Flask) -> None:
@@ -25,18 +32,19 @@ def init_app(app: Flask) -> None:
     """
     config = app.config
     config["EVENTS"] = _allowlist(config["EVENTS"])
-    config["BACKDATE_DAYS"] = _whole(config, "BACKDATE_DAYS", 0)
-    config["MAX_EVENTS_PER_DAY"] = _whole(config, "MAX_EVENTS_PER_DAY", 1)
+    for name, (least, most) in WHOLE.items():
+        config[name] = _whole(config, name, least, most)
     for name in ("COUNT_BOTS", "PUBLIC_BADGES"):
         config[name] = _flag(config, name)
 
 
-def _whole(config: dict[str, Any], name: str, least: int) -> int:
+def _whole(config: dict[str, Any], name: str, least: int, most: int) -> int:
     value = config[name]
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    # At most 20 digits: int() refuses strings of over 4,300 digits with an error that names no variable.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 20:
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < least:
-        raise ValueError(f"COUNTER_{name}={value!r} must be a whole number of at least {least}")
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise ValueError(f"COUNTER_{name}={str(value)[:40]!r} must be a whole number from {least} to {most}")
     return value
 
 
@@ -66,7 +74,7 @@ def admit(request: Request, event: str, day: date, today: date) -> bool:
     allowed = config["EVENTS"]
     if allowed is not None and event not in allowed:
         raise UnprocessableEntity(f"'e' is not one of the events this counter accepts: {event}.")
-    if not today - timedelta(days=config["BACKDATE_DAYS"]) <= day <= today + timedelta(days=DAYS_AHEAD):
+    if not -config["BACKDATE_DAYS"] <= (day - today).days <= DAYS_AHEAD:  # no date arithmetic to overflow
         raise BadRequest(
             f"'c' must be a day from {config['BACKDATE_DAYS']} days ago to tomorrow; "
             "older days are imported by the owner."

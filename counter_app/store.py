@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -9,9 +11,21 @@ from flask.cli import with_appcontext
 from .storage import Storage, StoreUnavailable, storage_from_url
 
 
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
+
+
 def table_name(config: dict) -> str:
-    """``<TABLE_PREFIX>_<TABLE>``, such as ``TEST_counters``."""
-    return f"{config['TABLE_PREFIX']}_{config['TABLE']}"
+    """``<TABLE_PREFIX>_<TABLE>``, such as ``TEST_counters``.
+
+    :raises ValueError: naming both settings, if the name is not one DynamoDB accepts.
+    """
+    name = f"{config['TABLE_PREFIX']}_{config['TABLE']}"
+    if not TABLE_NAME.fullmatch(name):
+        raise ValueError(
+            f"COUNTER_TABLE_PREFIX and COUNTER_TABLE make the table name {name[:80]!r}, "
+            "which must be 3 to 255 characters of A-Z a-z 0-9 _ . -"
+        )
+    return name
 
 
 def get_store() -> Storage:

@@ -19,6 +19,7 @@ CSV_HEADER = ("day", "event", "count")
 Row = tuple[int, str, int]
 
 
+@params.within_calendar
 def requested_range(args: params.Values) -> tuple[date, date, set[str] | None]:
     """``from``, ``to`` and ``e`` of a query: default the 30 days ending today, every event.
 
