@@ -14,8 +14,11 @@ from .store import get_store
 bp = Blueprint("counting", __name__)
 
 
-def record() -> dict:
-    """Validate the request's ``e`` and ``c`` and apply the policy, then count it; raise before any write."""
+def record(*, mail: bool = False) -> dict:
+    """Validate the request's ``e`` and ``c`` and apply the policy, then count it; raise before any write.
+
+    :param mail: the route is the pixel, which mail services fetch for a person reading an e-mail.
+    """
     raw_event, raw_day = params.increment(request)
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
@@ -23,7 +26,7 @@ def record() -> dict:
     today = days.today()
     when = today if raw_day is params.MISSING else params.day(raw_day)
     day = days.to_int(when)
-    if not policy.admit(request, event, when, today):
+    if not policy.admit(request, event, when, today, mail=mail):
         return {"status": "success", "eventkey": event, "day": day, "counted": False}
     count = get_store().incr(day, event, max_events=current_app.config["MAX_EVENTS_PER_DAY"])
     return {"status": "success", "eventkey": event, "day": day, "count": count}

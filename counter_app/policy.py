@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from typing import Any
 
 from flask import Flask, Request, current_app
 from werkzeug.exceptions import BadRequest, HTTPException, UnprocessableEntity
 
-from . import params
+from . import agents, params
 
 DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
-# crawlerdetect's regex costs about 30 ms per 1,000 characters; real agents are far shorter.
-AGENT_CHARS = 512
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 # Whole-number settings and their ranges. Past these a request would fail, not the start:
 # SQLite holds integers below 2**63, and the window must stay inside the calendar.
@@ -68,8 +65,11 @@ def _allowlist(value: Any) -> frozenset[str] | None:
         raise ValueError(f"COUNTER_EVENTS={value!r} must list event names of {params.EVENT_RULE}") from None
 
 
-def admit(request: Request, event: str, day: date, today: date) -> bool:
-    """Whether to count this hit: ``False`` for a bot or a HEAD; raise for a name or day the counter refuses."""
+def admit(request: Request, event: str, day: date, today: date, *, mail: bool = False) -> bool:
+    """Whether to count this hit: ``False`` for a bot, a HEAD or a prefetch; raise for a name or day it refuses.
+
+    :param mail: the route is one that mail services fetch for a person reading an e-mail (the pixel).
+    """
     config = current_app.config
     allowed = config["EVENTS"]
     if allowed is not None and event not in allowed:
@@ -79,20 +79,6 @@ def admit(request: Request, event: str, day: date, today: date) -> bool:
             f"'c' must be a day from {config['BACKDATE_DAYS']} days ago to tomorrow; "
             "older days are imported by the owner."
         )
-    if request.method == "HEAD":  # link checkers and prefetchers: answered like GET, never counted
+    if request.method == "HEAD" or agents.is_prefetch(request.headers):  # link checkers and prefetchers
         return False
-    return config["COUNT_BOTS"] or not is_bot(request.headers.get("User-Agent", ""))
-
-
-def is_bot(user_agent: str) -> bool:
-    """Whether ``user_agent`` is a known crawler's, judged on its first ``AGENT_CHARS`` characters."""
-    return _detector().is_crawler(user_agent[:AGENT_CHARS])
-
-
-@functools.cache
-def _detector() -> Any:
-    # Imported and built once per process on first use: the import and its
-    # big regular expressions stay out of a cold start that never sees a bot check.
-    from crawlerdetect import CrawlerDetect
-
-    return CrawlerDetect()
+    return config["COUNT_BOTS"] or not agents.is_bot(request.headers.get("User-Agent", ""), mail=mail)

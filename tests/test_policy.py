@@ -58,7 +58,7 @@ def test_bots_are_answered_but_not_counted(client):
     assert reply.status_code == 200
     assert reply.json == {"status": "success", "eventkey": "A", "day": TODAY, "counted": False}
     assert client.get("/?e=A", headers={"User-Agent": FIREFOX}).json["count"] == 1
-    assert client.get("/?e=A").json["count"] == 2  # no User-Agent at all still counts
+    assert client.get("/?e=A").json["count"] == 2  # the test client's own agent, Werkzeug/3, counts
 
 
 def test_bots_still_get_400_for_bad_input(client):
@@ -107,25 +107,16 @@ def test_bad_settings_stop_the_start_naming_the_variable(tmp_path, monkeypatch, 
 
 
 def test_detector_is_built_once_per_process():
-    from counter_app import policy
+    from counter_app import agents
 
-    assert policy.is_bot(GOOGLEBOT) and not policy.is_bot(FIREFOX)
-    assert policy._detector() is policy._detector()
+    assert agents.is_bot(GOOGLEBOT) and not agents.is_bot(FIREFOX)
+    assert agents._detector() is agents._detector()
 
 
 def test_head_is_answered_but_never_counted(client):
     assert client.head("/?e=A").status_code == 200
     assert client.head("/?e=bad%20name").status_code == 400
     assert client.get("/?e=A").json["count"] == 1
-
-
-def test_only_the_start_of_a_huge_user_agent_is_examined(client, monkeypatch):
-    from counter_app import policy
-
-    seen = []
-    monkeypatch.setattr(policy._detector(), "is_crawler", lambda agent: seen.append(agent) or False)
-    assert client.get("/?e=A", headers={"User-Agent": FIREFOX + " x" * 50000}).json["count"] == 1
-    assert len(seen[0]) == policy.AGENT_CHARS and seen[0].startswith(FIREFOX)
 
 
 @pytest.mark.parametrize("value,status", [("true", 200), ("false", 401), ("0", 401)])
