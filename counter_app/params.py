@@ -16,8 +16,9 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from . import days
 
-EVENT = re.compile(r"[A-Z0-9_.:/-]{1,64}")
-EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /"
+# No leading "-": a spreadsheet opening an export would take "-A1-B1" for a formula.
+EVENT = re.compile(r"[A-Z0-9_.:/][A-Z0-9_.:/-]{0,63}")
+EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /, not starting with -"
 _BLANKS = " \t\r\n"
 MISSING: Any = object()
 Values = MultiDict | dict[str, Any]  # a form or query string, or a JSON object

@@ -39,7 +39,7 @@ def test_event_names_are_accepted_only_in_their_normal_form(text):
     assert params.EVENT.fullmatch(name) and name == text.strip(" \t\r\n").upper() and name.isascii()
 
 
-@given(st.from_regex(r"[a-zA-Z0-9_.:/-]{1,64}", fullmatch=True))
+@given(st.from_regex(r"[a-zA-Z0-9_.:/][a-zA-Z0-9_.:/-]{0,63}", fullmatch=True))
 def test_every_well_formed_name_is_accepted(text):
     assert params.event_name(f" {text}\t") == text.upper()
 
