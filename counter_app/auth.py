@@ -53,6 +53,13 @@ def remember(response: Response) -> None:
         )
 
 
+def keep_private(response: Response) -> None:
+    """Keep a reply that needed the token out of shared caches: only the browser that asked may keep it."""
+    max_age = response.cache_control.max_age
+    response.headers["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-store"
+    response.vary.update(("Authorization", "Cookie"))
+
+
 def read_access(public_setting: str | None = None) -> Callable:
     """Guard a read route with ``READ_TOKEN``, unless config ``public_setting`` is true.
 
@@ -62,12 +69,16 @@ def read_access(public_setting: str | None = None) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not (public_setting and current_app.config.get(public_setting)) and not read_allowed():
+            guarded = current_app.config["READ_TOKEN"] and not (public_setting and current_app.config.get(public_setting))
+            if guarded and not read_allowed():
                 raise Unauthorized(
                     "This counter's numbers are private: send Authorization: Bearer <token>.",
                     www_authenticate=WWWAuthenticate("Bearer", {"realm": "counter"}),
                 )
-            return view(*args, **kwargs)
+            response = current_app.make_response(view(*args, **kwargs))
+            if guarded:
+                keep_private(response)
+            return response
 
         return wrapper
 
