@@ -29,7 +29,8 @@ def script() -> Response:
     return send_file(SCRIPT, mimetype="text/javascript", max_age=SCRIPT_MAX_AGE)
 
 
-@bp.get("/pixel.gif")
+@bp.get("/mark.gif")
+@bp.get("/pixel.gif")  # the first name, still answering for old embeds: EasyPrivacy blocks "/pixel.gif?"
 def pixel() -> Response:
     """Count like ``GET /`` and answer with a transparent 1x1 GIF; errors stay JSON."""
     record(mail=True)

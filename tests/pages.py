@@ -74,6 +74,7 @@ class RequestLog:
     def __init__(self, app: Callable) -> None:
         self.app = app
         self.seen: list[tuple[str, str, str, int]] = []
+        self.fetched: list[tuple[str, str, str]] = []  # Sec-Fetch-Dest, Sec-Fetch-Mode, path and query
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -82,7 +83,7 @@ class RequestLog:
         environ["wsgi.input"] = io.BytesIO(body)
         if request.method == "OPTIONS":
             what = "PREFLIGHT"
-        elif request.path.endswith(("/", "/pixel.gif")):
+        elif request.path.endswith(("/", "/mark.gif", "/pixel.gif")):
             what = (request.args.get("e") or _event_in(body) or "").upper()
         else:
             what = request.path.rpartition("/")[2]
@@ -91,6 +92,7 @@ class RequestLog:
         def record(status: str, headers: list, *args: Any) -> Any:
             with self.lock:
                 self.seen.append((request.method, what, mode, int(status.split()[0])))
+                self.fetched.append((request.headers.get("Sec-Fetch-Dest", ""), mode, request.full_path.rstrip("?")))
             return start_response(status, headers, *args)
 
         return self.app(environ, record)

@@ -39,7 +39,7 @@ def test_people_count_mail_readers_count_on_the_pixel_and_bots_and_tools_never(a
     for n, (kind, agent) in enumerate(table()):
         event = f"E{n}"
         on_root = counted(client, "/", {"User-Agent": agent}, event)
-        on_pixel = counted(client, "/pixel.gif", {"User-Agent": agent}, event)
+        on_pixel = counted(client, "/mark.gif", {"User-Agent": agent}, event)
         if (on_root, on_pixel) != (kind == "browser", kind in ("browser", "mail")):
             wrong.append((kind, agent, on_root, on_pixel))
     assert wrong == []

@@ -32,8 +32,12 @@ def test_script_is_small_cacheable_javascript(client):
         assert again.status_code == 304
 
 
-def test_pixel_counts_and_answers_a_gif(client):
-    reply = client.get("/pixel.gif", query_string={"e": "email_open", "c": "20261101"})
+PIXELS = pytest.mark.parametrize("pixel", ["/mark.gif", "/pixel.gif"])  # the name to embed, and the first name
+
+
+@PIXELS
+def test_pixel_counts_and_answers_a_gif(client, pixel):
+    reply = client.get(pixel, query_string={"e": "email_open", "c": "20261101"})
     assert reply.status_code == 200
     assert reply.mimetype == "image/gif"
     assert reply.headers["Cache-Control"] == "no-store"
@@ -42,22 +46,25 @@ def test_pixel_counts_and_answers_a_gif(client):
     assert summary["totals"] == {"EMAIL_OPEN": 1}
 
 
-def test_a_crawlers_pixel_is_a_gif_that_counts_nothing(client):
-    reply = client.get("/pixel.gif?e=A", headers={"User-Agent": "Googlebot/2.1"})
+@PIXELS
+def test_a_crawlers_pixel_is_a_gif_that_counts_nothing(client, pixel):
+    reply = client.get(f"{pixel}?e=A", headers={"User-Agent": "Googlebot/2.1"})
     assert reply.status_code == 200 and reply.mimetype == "image/gif"
     assert totals(client) == {}
 
 
+@PIXELS
 @pytest.mark.parametrize("query", [{}, {"e": "bad name"}, {"e": "x", "c": "20261131"}, {"e": ["a", "b"]}])
-def test_bad_pixel_is_400_json_and_counts_nothing(client, query):
-    reply = client.get("/pixel.gif", query_string=query)
+def test_bad_pixel_is_400_json_and_counts_nothing(client, query, pixel):
+    reply = client.get(pixel, query_string=query)
     assert reply.status_code == 400
     assert reply.json["status"] == "failure"
     assert totals(client) == {}
 
 
-def test_pixel_only_gets(client):
-    assert client.post("/pixel.gif", data={"e": "x"}).status_code == 405
+@PIXELS
+def test_pixel_only_gets(client, pixel):
+    assert client.post(pixel, data={"e": "x"}).status_code == 405
     assert totals(client) == {}
 
 

@@ -17,8 +17,9 @@
     if (typeof event !== "string" || !event) return;
     try {
       var body = "e=" + encodeURIComponent(event);
-      var nav = w.navigator;
-      if (nav.sendBeacon && nav.sendBeacon(base, body)) return;
+      // fetch with keepalive outlives the page like a beacon, and EasyPrivacy blocks
+      // every beacon to another site ($ping,third-party), so a beacon is the fallback.
+      if (!w.fetch) return void w.navigator.sendBeacon(base, body);
       w.fetch(base, { method: "POST", body: body, keepalive: true, mode: "cors", credentials: "omit" })
         .then(noop, noop);
     } catch (err) {}
