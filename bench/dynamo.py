@@ -13,7 +13,7 @@ from unittest import mock
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench import Size, compare, median
+from bench import BROWSER, Size, compare, median
 from counter_app import create_app
 from counter_app.days import parse, span
 from counter_app.storage.dynamodb import KEY
@@ -81,7 +81,8 @@ def rate(make_call: Callable[[], Callable[[], None]], threads: int, seconds: flo
 
 def through_app(app: Flask) -> Callable[[], Callable[[], None]]:
     """Each thread calls the WSGI app as a server would: routing, validation, the store, JSON."""
-    environ = EnvironBuilder(path="/", query_string={"e": "PAGEVIEW", "c": str(DAY)}).get_environ()
+    environ = EnvironBuilder(path="/", query_string={"e": "PAGEVIEW", "c": str(DAY)},
+                             headers={"User-Agent": BROWSER}).get_environ()
 
     def make() -> Callable[[], None]:
         def call() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench import ROOT, Size, compare, median
+from bench import BROWSER, ROOT, Size, compare, median
 from tests.dynalite import free_port, wait_for_port
 
 WORKERS = 2
@@ -68,7 +68,7 @@ def load(url: str, seconds: float) -> dict[str, float]:
     duration = max(1, round(seconds))
     out = subprocess.run(
         [wrk(), "--threads", "1", "--connections", str(CONNECTIONS), "--duration", f"{duration}s",
-         "--timeout", "5s", "--latency", url],
+         "--timeout", "5s", "--latency", "--header", f"User-Agent: {BROWSER}", url],
         check=True, capture_output=True, text=True, timeout=duration + 30,
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
