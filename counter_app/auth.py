@@ -69,7 +69,8 @@ def read_access(public_setting: str | None = None) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            guarded = current_app.config["READ_TOKEN"] and not (public_setting and current_app.config.get(public_setting))
+            opened = public_setting and current_app.config.get(public_setting)
+            guarded = current_app.config["READ_TOKEN"] and not opened
             if guarded and not read_allowed():
                 raise Unauthorized(
                     "This counter's numbers are private: send Authorization: Bearer <token>.",

@@ -10,7 +10,6 @@ from flask.cli import with_appcontext
 
 from .storage import Storage, StoreUnavailable, storage_from_url
 
-
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
 
 

@@ -60,7 +60,8 @@ class Server:
                 f"{headers}Connection: close\r\n\r\n").encode()
 
     def chunked(self, content_type: str, body: bytes, size: int = 4096) -> tuple[int, dict]:
-        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[n:n + size]), body[n:n + size]) for n in range(0, len(body), size))
+        parts = [body[n:n + size] for n in range(0, len(body), size)]
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in parts)
         return self.send(self.post(content_type, "Transfer-Encoding: chunked\r\n"), chunks + b"0\r\n\r\n")
 
     def sized(self, content_type: str, body: bytes, length: int | None = None, **options) -> tuple[int, dict]:

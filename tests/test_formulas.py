@@ -41,7 +41,8 @@ def test_a_name_starting_with_a_minus_is_refused_by_flask_import(any_app, tmp_pa
     if fmt == "csv":
         path.write_text("day,event,count\n" + "".join(f"{d},{e},{n}\n" for d, e, n in rows))
     else:
-        path.write_text("[\n" + ",\n".join(json.dumps({"day": d, "event": e, "count": n}) for d, e, n in rows) + "\n]\n")
+        objects = [json.dumps({"day": d, "event": e, "count": n}) for d, e, n in rows]
+        path.write_text("[\n" + ",\n".join(objects) + "\n]\n")  # one row a line
     code, _, err = run(any_app, "import", path)
     assert code != 0 and "not starting with -" in err
     assert f"{path}:3:" in err  # the line of the bad row, in either format
