@@ -109,6 +109,10 @@ def test_the_day_item_stays_under_4_kb_when_the_week_knew_more_than_fits(week):
     meter.clear()
     hit(client, "PAGEVIEW")
     assert meter.units() == [write_units(item_bytes(day))] == [4.0]
+    # The known names beyond the budget took no slot: they count on a day whose slots are gone.
+    app.config["MAX_EVENTS_PER_DAY"] = 1
+    assert [hit(client, name).status_code for name in ("NEW1", "NEW2")] == [200, 409]
+    assert {hit(client, name).json["count"] for name in JUNK[:100]} == {2}
 
 
 def test_a_name_that_out_counts_the_real_ones_for_a_week_takes_their_place():

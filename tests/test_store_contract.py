@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from counter_app import create_app
 from counter_app.storage import MAX_COUNT, TooManyEvents
 from counter_app.store import get_store
 from tests.conftest import TODAY
@@ -156,6 +157,18 @@ def test_a_name_counted_in_the_week_before_counts_on_a_day_full_of_junk(any_app)
     for name in ("SIGNUP", "JUNK00" + "X" * 58, "PAGEVIEW"):
         assert client.get("/", query_string={"e": name, "c": TOMORROW}).json["count"] == 1
     assert client.get("/summary", query_string={"from": YESTERDAY, "to": TOMORROW}).json["totals"]["PAGEVIEW"] == 6
+
+
+def test_an_owner_makes_a_name_known_by_importing_a_count_of_0(any_app, tmp_path):
+    any_app.config["MAX_EVENTS_PER_DAY"] = 2
+    client = any_app.test_client()
+    fill_with_junk(client, 2)
+    launch = tmp_path / "launch.csv"
+    launch.write_text(f"day,event,count\n{YESTERDAY},LAUNCH,0\n")
+    assert any_app.test_cli_runner().invoke(args=["import", str(launch)]).exit_code == 0
+    # A process that looked at the day before the import learns it within a minute (docs/stores.md); a new one at once.
+    later = create_app({name: any_app.config[name] for name in ("STORE", "TABLE_PREFIX", "CLOCK", "MAX_EVENTS_PER_DAY")})
+    assert later.test_client().get("/?e=LAUNCH").json["count"] == 1
 
 
 def test_with_an_allowlist_every_allowed_name_counts_whatever_the_cap(any_app):
