@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .storage import StoreUnavailable, TooManyEvents
+from .storage import CounterAtLimit, StoreUnavailable, TooManyEvents
 
 RETRY_AFTER_SECONDS = 1
 
@@ -29,6 +29,8 @@ def _store_unavailable(exc: StoreUnavailable) -> Response:
     current_app.logger.error(
         "store unavailable", extra={"fields": {"path": request.path, "reason": str(exc)}}
     )
+    if not exc.transient:  # a read-only file, a full disk, a missing table: retrying soon will not help
+        return failure(503, "The counter store is unavailable until its operator fixes it.")
     response = failure(503, "The counter store is unavailable right now; please retry shortly.")
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -37,6 +39,11 @@ def _store_unavailable(exc: StoreUnavailable) -> Response:
 def _too_many_events(exc: TooManyEvents) -> Response:
     current_app.logger.warning("event refused", extra={"fields": {"path": request.path, "reason": str(exc)}})
     return failure(409, "This day already counts as many distinct events as allowed; the events it has still count.")
+
+
+def _at_limit(exc: CounterAtLimit) -> Response:
+    current_app.logger.warning("event refused", extra={"fields": {"path": request.path, "reason": str(exc)}})
+    return failure(409, "This counter already holds the largest count it can keep; it was not changed.")
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -51,4 +58,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(TooManyEvents, _too_many_events)
+    app.register_error_handler(CounterAtLimit, _at_limit)
     app.register_error_handler(Exception, _unexpected)

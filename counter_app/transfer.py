@@ -18,10 +18,9 @@ from flask.cli import with_appcontext
 from werkzeug.exceptions import BadRequest
 
 from . import days, params, totals
-from .storage import StoreUnavailable, TooManyEvents
+from .storage import MAX_COUNT, StoreUnavailable, TooManyEvents
 from .store import get_store, table_name
 
-MAX_COUNT = 2**63 - 1  # SQLite's INTEGER limit; DynamoDB holds more
 MAX_REPORTED = 20
 _COUNT = re.compile(r"[0-9]{1,19}")
 _BLANK = re.compile(r"[ \t\n\r]*")

@@ -45,8 +45,17 @@ def test_dynamodb_writes_side_by_side(result):
 def test_summary_request_counts(result):
     summaries = result["dynamodb"]["summaries"]
     assert summaries["30 days"] | {"ms": 1} == {"days": 30, "requests": 1, "events": 3, "ms": 1}
-    assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 4, "events": 3, "ms": 1}
+    # A day item and a newcomers item a day: 732 keys, 100 a BatchGetItem.
+    assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 8, "events": 3, "ms": 1}
     assert summaries["30 days"]["ms"] > 0 and summaries["366 days"]["ms"] > 0
+
+
+def test_a_junk_fill_leaves_an_established_name_alone(result):
+    lockout = result["lockout"]
+    assert lockout["junk_admitted"] == 200 and lockout["refusals"] == {"refused": 20, "calls_per_refusal": 0.0}
+    assert lockout["after_fill"] == lockout["before_fill"]
+    assert lockout["after_fill"]["calls_per_increment"] == 1.0 and lockout["after_fill"]["wcu_per_increment"] <= 4
+    assert lockout["newcomers_item_wcu"] > 4  # where the junk went instead
 
 
 def test_cold_start_side_by_side(result):

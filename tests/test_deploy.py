@@ -51,7 +51,7 @@ def test_policy_is_least_privilege(stage):
     assert table == f"{STAGES[stage]}_counters"
     assert policy["Statement"] == [
         {"Sid": "CountersTable", "Effect": "Allow",
-         "Action": ["dynamodb:UpdateItem", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"],
+         "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
          "Resource": f"arn:aws:dynamodb:{region}:*:table/{table}"},
         {"Sid": "OwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],

@@ -30,17 +30,28 @@ def test_create_table_then_again(moto_app):
     assert "already exists" in again.output
 
 
-def test_item_per_day_with_attribute_per_event(moto_app):
+def test_a_day_item_for_established_names_and_a_newcomers_item_beside_it(moto_app):
     moto_app.test_cli_runner().invoke(args=["create-table"])
     client = moto_app.test_client()
+    client.get("/?e=PAGEVIEW&c=20261126")
     client.get("/?e=PAGEVIEW")
     client.get("/?e=STATUS")
     client.get("/?e=PAGEVIEW")
     with moto_app.app_context():
-        item = get_store().client.get_item(TableName="TEST_counters", Key={"Day": {"N": "20261127"}})["Item"]
-    # "events" counts the day's names for the cap; it is lower case, so never an event.
-    assert item == {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "STATUS": {"N": "1"}, "events": {"N": "2"}}
-    assert moto_app.test_client().get("/summary").json["totals"] == {"PAGEVIEW": 2, "STATUS": 1}
+        client_ = get_store().client
+    items = {day: client_.get_item(TableName="TEST_counters", Key={"Day": {"N": str(day)}}).get("Item")
+             for day in (20261126, -20261126, 20261127, -20261127)}
+    # Lower-case attributes are bookkeeping, never events: "bytes" granted in the day item,
+    # "events" for the slots unknown names took in the newcomers item.
+    assert items == {
+        20261126: None,
+        -20261126: {"Day": {"N": "-20261126"}, "PAGEVIEW": {"N": "1"}, "events": {"N": "1"}},
+        20261127: {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "bytes": {"N": str(len("PAGEVIEW") + 11)}},
+        -20261127: {"Day": {"N": "-20261127"}, "STATUS": {"N": "1"}, "events": {"N": "1"}},
+    }
+    reply = client.get("/summary?from=20261126&to=20261127").json
+    assert reply["totals"] == {"PAGEVIEW": 3, "STATUS": 1}
+    assert [day["counts"] for day in reply["days"]] == [{"PAGEVIEW": 1}, {"PAGEVIEW": 2, "STATUS": 1}]
 
 
 def test_one_client_per_process(moto_app):
@@ -53,7 +64,7 @@ def test_one_client_per_process(moto_app):
     assert store.client is first
 
 
-def test_summary_of_366_days_takes_4_batch_gets(moto_app):
+def test_summary_of_366_days_takes_8_batch_gets(moto_app):
     moto_app.test_cli_runner().invoke(args=["create-table"])
     moto_app.config["BACKDATE_DAYS"] = 1000  # seeds 2025-01-01, older than the default window
     with moto_app.app_context():
@@ -64,7 +75,7 @@ def test_summary_of_366_days_takes_4_batch_gets(moto_app):
     calls.clear()
     reply = moto_app.test_client().get("/summary?from=20250101&to=20260101")
     assert reply.json["totals"] == {"A": 1}
-    assert calls == ["BatchGetItem"] * 4
+    assert calls == ["BatchGetItem"] * 8  # a day item and a newcomers item a day, 100 keys a call
 
 
 def test_unprocessed_keys_are_retried(moto_app):
@@ -86,9 +97,12 @@ def test_unprocessed_keys_are_retried(moto_app):
 
 
 @pytest.mark.parametrize(
-    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"]
+    "code,retry",
+    [("ProvisionedThroughputExceededException", True), ("ThrottlingException", True), ("RequestLimitExceeded", True),
+     ("InternalServerError", True), ("AccessDeniedException", False), ("ResourceNotFoundException", False),
+     ("UnrecognizedClientException", False)],
 )
-def test_throttling_and_errors_are_503(moto_app, code):
+def test_throttling_and_errors_are_503_with_retry_after_only_when_a_retry_can_help(moto_app, code, retry):
     store, stub = stubbed(moto_app)
     # A throttled call was not applied, so it is sent again; any other error is final.
     for _ in range(ATTEMPTS if code in THROTTLED else 1):
@@ -97,7 +111,7 @@ def test_throttling_and_errors_are_503(moto_app, code):
         reply = moto_app.test_client().get("/?e=A")
     stub.assert_no_pending_responses()
     assert reply.status_code == 503
-    assert reply.headers["Retry-After"] == "1"
+    assert reply.headers.get("Retry-After") == ("1" if retry else None)
     assert reply.json["status"] == "failure"
     assert code not in reply.json["error"]
 
@@ -128,11 +142,23 @@ def test_reply_lost_after_sending_is_not_sent_again(moto_app):
     reply = moto_app.test_client().get("/?e=A")
     assert reply.status_code == 503
     assert sent == [1]  # an ADD that may have been applied is never resent
+    assert reply.headers["Retry-After"] == "1"  # the store may answer next time (docs/abuse.md: it may count twice)
 
 
-def test_missing_table_is_503(moto_app):
-    assert moto_app.test_client().get("/?e=A").status_code == 503
-    assert moto_app.test_client().get("/healthz").status_code == 503
+def test_missing_table_is_503_without_retry_after(moto_app):
+    for path in ("/?e=A", "/healthz", "/summary"):
+        reply = moto_app.test_client().get(path)
+        assert reply.status_code == 503, path
+        assert "Retry-After" not in reply.headers  # nobody made the table: retrying will not help
+
+
+def test_health_check_is_one_read_of_the_never_written_day_1(moto_app):
+    store, stub = stubbed(moto_app)
+    stub.add_response("get_item", {}, {"TableName": "TEST_counters", "Key": {"Day": {"N": "1"}}})
+    with stub:
+        reply = moto_app.test_client().get("/healthz")
+    stub.assert_no_pending_responses()
+    assert reply.status_code == 200 and reply.json == {"status": "ok"}
 
 
 def test_unreachable_endpoint_is_prompt_503(monkeypatch):

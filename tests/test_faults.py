@@ -34,8 +34,25 @@ def test_killing_dynalite_mid_run_gives_503_after_bounded_attempts(private_dynal
         assert reply.status_code == 503, path
         assert reply.headers["Retry-After"] == "1"
         assert reply.json["status"] == "failure" and "DynamoDB" not in reply.json["error"]
-        # A refused connection proves nothing was applied: sent again, ATTEMPTS times in all.
-        assert len(sent) == ATTEMPTS
+        # A refused connection proves nothing was applied: sent again, ATTEMPTS times in all;
+        # a health check is one call, whatever its answer.
+        assert len(sent) == (1 if path == "/healthz" else ATTEMPTS)
+
+
+def test_healthz_reads_the_table_once_and_says_503_when_it_is_missing(dynalite, monkeypatch):
+    app = dynalite_app(dynalite, monkeypatch)
+    with app.app_context():
+        store = get_store()
+    sent = []
+    store.client.meta.events.register("provide-client-params.dynamodb.*",
+                                      lambda model, params, **_: sent.append((model.name, dict(params))))
+    assert app.test_client().get("/healthz").status_code == 200
+    assert sent == [("GetItem", {"TableName": store.table, "Key": {"Day": {"N": "1"}}})]
+    store.table = "NOT_" + store.table  # as if the table were deleted, or the prefix wrong
+    sent.clear()
+    reply = app.test_client().get("/healthz")
+    assert reply.status_code == 503 and "Retry-After" not in reply.headers
+    assert len(sent) == 1
 
 
 def test_item_size_limit_is_409_not_500(monkeypatch):

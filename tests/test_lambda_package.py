@@ -37,8 +37,13 @@ def body(reply: dict) -> dict:
 
 
 def stored(tables, prefix: str, event: str) -> int | None:
-    item = tables.get_item(TableName=f"{prefix}_counters", Key={"Day": {"N": DAY}}, ConsistentRead=True).get("Item", {})
-    return int(item[event]["N"]) if event in item else None
+    """The event's count on DAY: its day item and newcomers item (``-DAY``) added up, as the store reads them."""
+    counts = []
+    for key in (DAY, f"-{DAY}"):
+        item = tables.get_item(TableName=f"{prefix}_counters", Key={"Day": {"N": key}}, ConsistentRead=True)
+        if event in item.get("Item", {}):
+            counts.append(int(item["Item"][event]["N"]))
+    return sum(counts) if counts else None
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -6,11 +6,13 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents
+from .base import MAX_COUNT, ConfigurationError, CounterAtLimit, Counts, Storage, StoreUnavailable, TooManyEvents
 
 __all__ = [
+    "MAX_COUNT",
     "SCHEMES",
     "ConfigurationError",
+    "CounterAtLimit",
     "Counts",
     "Storage",
     "StoreUnavailable",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
 Counts = dict[int, dict[str, int]]
 """Counts per day: ``{20261127: {"PAGEVIEW": 3}}``."""
@@ -11,17 +12,45 @@ Counts = dict[int, dict[str, int]]
 Write = tuple[int, str, int]
 """One counter to write: ``(day, event, count)``."""
 
+FIRST_DAY, LAST_DAY = 10000101, 99991231
+"""The first and last day a store keeps; keys outside are bookkeeping, never returned by reads."""
+
+MAX_COUNT = 2**63 - 1
+"""The largest count: SQLite's INTEGER limit, and what an export may hold and an import accepts."""
+
+KNOWN_DAYS = 7
+"""A name counted on one of this many days before a day is known to that day: the cap never refuses it."""
+
 
 class ConfigurationError(ValueError):
     """The store URL or its options are not usable."""
 
 
 class StoreUnavailable(Exception):
-    """The store could not be reached or refused the operation for now."""
+    """The store could not be reached or did not confirm the operation.
+
+    :param transient: the fault may pass on its own (a lock, throttling, a lost
+        connection), so a retry can succeed; ``False`` for faults an operator must fix.
+    """
+
+    def __init__(self, reason: str, *, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.transient = transient
 
 
 class TooManyEvents(Exception):
     """The day already holds as many distinct events as it may: a new name is refused."""
+
+
+class CounterAtLimit(TooManyEvents):
+    """The counter holds :data:`MAX_COUNT` (or would pass it): the increment is refused."""
+
+
+def week_before(day: int) -> list[int]:
+    """The :data:`KNOWN_DAYS` days before ``day``, newest first: ``20261201`` -> ``[20261130, ...]``."""
+    when = date(day // 10000, day // 100 % 100, day % 100)
+    before = (when - timedelta(days=n) for n in range(1, KNOWN_DAYS + 1))
+    return [d.year * 10000 + d.month * 100 + d.day for d in before]
 
 
 class Storage(ABC):
@@ -33,8 +62,11 @@ class Storage(ABC):
 
         :param day: the day as ``int`` yyyyMMdd.
         :param event: a validated event name.
-        :param max_events: refuse a name new to the day once it holds this many; checked in the same atomic write.
-        :raises TooManyEvents: if ``event`` is new and the day is full; nothing is written.
+        :param max_events: refuse a name that is neither on the day nor known (counted on one of the
+            :data:`KNOWN_DAYS` days before) once the day is full; checked in the same atomic write.
+            ``None``: every name is known (an allowlist, or an owner's write).
+        :raises TooManyEvents: if ``event`` is new and unknown and the day is full; nothing is written.
+        :raises CounterAtLimit: if the counter would pass :data:`MAX_COUNT`; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed.
         """
 
@@ -72,9 +104,9 @@ class Storage(ABC):
 
     @abstractmethod
     def check(self) -> None:
-        """Make one cheap round trip to the store.
+        """Prove with one cheap call that the store works as counting needs it.
 
-        :raises StoreUnavailable: if it does not answer.
+        :raises StoreUnavailable: if it does not.
         """
 
     @abstractmethod

@@ -1,4 +1,4 @@
-"""DynamoDB store: one item per day, one numeric attribute per event."""
+"""DynamoDB store: two items per day (see placement), one numeric attribute per event."""
 
 from __future__ import annotations
 
@@ -11,19 +11,21 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as NotConnected
 
-from .base import Counts, Storage, StoreUnavailable, TooManyEvents, Write
+from .base import MAX_COUNT, CounterAtLimit, Counts, Storage, StoreUnavailable, TooManyEvents, Write, week_before
+from .placement import KEY, Update, Updates, View, Views, days_between, merge, newcomers
 
-KEY = "Day"
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
 ATTEMPTS = 3  # per call, only when the failure proves the call was not applied
-EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expression far below DynamoDB's 4 KB limit
+EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expressions far below DynamoDB's 4 KB limit
 WORKERS = 8  # concurrent UpdateItem calls in write_many
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-NAMES = "events"  # how many events the day's item holds; lower case, so never an event's name
+# Faults that pass on their own, so a client's retry can succeed; AccessDenied or a missing table do not.
+TRANSIENT = THROTTLED | {"InternalServerError", "ServiceUnavailable"}
+HEALTH_KEY = 1  # never written: the health check reads it
 
 # botocore's own retries would resend an ADD whose reply timed out, which
 # DynamoDB may already have applied, so every call is sent once and _call
@@ -52,6 +54,7 @@ class DynamoDBStorage(Storage):
         self._sleep = sleep
         self._client: Any = None
         self._lock = threading.Lock()
+        self._views = Views()
 
     @property
     def client(self) -> Any:
@@ -81,44 +84,115 @@ class DynamoDBStorage(Storage):
         try:
             yield
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            raise StoreUnavailable(f"DynamoDB {code}") from exc
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "Unknown")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            raise StoreUnavailable(f"DynamoDB {code}", transient=code in TRANSIENT or status >= 500) from exc
         except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}") from exc
+            # A connection that failed or a reply that did not come: the store may be back in a moment.
+            lost = isinstance(exc, (NotConnected, HTTPClientError))
+            raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}", transient=lost) from exc
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        if max_events is None:
-            reply = self._update(day, "ADD #e :n", {"#e": event}, {":n": amount})
-        else:
-            # Cheapest first: a name the day already has. Then a new name, counted
-            # in NAMES under the cap. If that fails, another writer may have added
-            # the name in between, so try the first again before refusing.
-            existing = ("ADD #e :n", {"#e": event}, {":n": amount}, "attribute_exists(#e)")
-            reply = self._update(day, *existing) or self._update(
-                day,
-                "ADD #e :n, #names :one",
-                {"#e": event, "#names": NAMES},
-                {":n": amount, ":one": 1, ":max": max_events},
-                "attribute_not_exists(#e) AND (attribute_not_exists(#names) OR #names < :max)",
-            ) or self._update(day, *existing)
+        return self._count(Updates(day, event, amount), max_events, self._send)
+
+    def _count(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
+    ) -> int:
+        """Count one increment in the item its name belongs in: the one place that decides it.
+
+        :param send: applies one :class:`Update` and returns its reply, or ``None`` if its
+            condition failed; a caller that must wrap each write (in a transaction) passes its own.
+        """
+        day, event = updates.day, updates.event
+        view = self._views.get(day)
+        tried_day = view is None or view.belongs_in_day(event)
+        if tried_day:
+            # The hot path, and a cold start's first try: one call, no read, for a name the day item holds.
+            reply = send(updates.existing(day))
+            if reply:
+                return _value(reply, event)
+            view = view or self._load(day)
+        if view.belongs_in_day(event):
+            reply = (event not in view.in_day and send(updates.into_day())) or send(updates.existing(day))
+            if reply:
+                view.in_day.add(event)
+                return _value(reply, event)
+            if self._holds(day, event):
+                raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+            view.spilled.add(event)  # the day item's bytes are spent: count it with the newcomers
+        return self._count_newcomer(updates, max_events, send, view, tried_day)
+
+    def _count_newcomer(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
+        view: View, tried_day: bool,
+    ) -> int:
+        """Count a name that is not the day item's in the day's newcomers item: freely if known, else in a slot."""
+        day, event, key = updates.day, updates.event, newcomers(updates.day)
+        known = max_events is None or event in view.known
+        if not known and view.refuses(event, max_events):
+            raise TooManyEvents(f"day {day} already has {max_events} new events")  # no call at all
+        reply = send(updates.existing(key))
+        if reply is None and not tried_day:
+            # The view may be old: an import can have moved the name to the day item.
+            reply = send(updates.existing(day))
+            if reply:
+                view.in_day.add(event)
+                return _value(reply, event)
+        if reply is None and known:
+            reply = send(updates.known_newcomer())
             if reply is None:
-                raise TooManyEvents(f"day {day} already has {max_events} events")
-        return int(reply["Attributes"][event]["N"])
+                raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+        elif reply is None:
+            # If taking a slot fails, another writer may have put the name in since: try that once more.
+            reply = send(updates.unknown_newcomer(max_events)) or send(updates.existing(key))
+            if reply is None:
+                view.remember(self._get_item(key))  # one read; later unknown names are refused with no call
+                if event in view.in_newcomers:
+                    raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+                raise TooManyEvents(f"day {day} already has {max_events} new events")
+        view.in_newcomers.add(event)
+        return _value(reply, event)
+
+    def _load(self, day: int) -> View:
+        """Read the day's two items and those of the week before (one BatchGetItem) into a fresh view."""
+        week = week_before(day)
+        keys = [{KEY: {"N": str(key)}} for d in [day, *week] for key in (d, newcomers(d))]
+        return self._views.put(day, View.of(day, self._batch_get(keys), week))
+
+    def _get_item(self, key: int, *names: str) -> dict[str, Any]:
+        """One consistent ``GetItem`` of item ``key`` (only the attributes ``names``, if given); ``{}`` if missing."""
+        options: dict[str, Any] = {}
+        if names:
+            options["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(names)))
+            options["ExpressionAttributeNames"] = {f"#a{n}": name for n, name in enumerate(names)}
+        with self._errors():
+            reply = self._call("get_item", TableName=self.table, Key={KEY: {"N": str(key)}}, ConsistentRead=True,
+                               **options)
+        return reply.get("Item", {})
+
+    def _holds(self, day: int, event: str) -> bool:
+        """Whether the day item has ``event``: after its conditional updates failed, the counter is at its limit."""
+        return event in self._get_item(day, event)
+
+    def _send(self, update: Update) -> dict[str, Any] | None:
+        return self._update(update.key, update.expression, update.names, update.values, update.condition)
 
     def _update(
-        self, day: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
+        self, key: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
     ) -> dict[str, Any] | None:
-        """One ``UpdateItem`` returning the new values; ``None`` if ``condition`` failed."""
-        options = {"ConditionExpression": condition} if condition else {}
+        """One ``UpdateItem`` of item ``key`` returning the new values; ``None`` if ``condition`` failed."""
+        options: dict[str, Any] = {"ConditionExpression": condition} if condition else {}
+        if values:
+            options["ExpressionAttributeValues"] = {name: {"N": str(value)} for name, value in values.items()}
         with self._errors():
             try:
                 return self._call(
                     "update_item",
                     TableName=self.table,
-                    Key={KEY: {"N": str(day)}},
+                    Key={KEY: {"N": str(key)}},
                     UpdateExpression=expression,
                     ExpressionAttributeNames=names,
-                    ExpressionAttributeValues={name: {"N": str(value)} for name, value in values.items()},
                     ReturnValues="UPDATED_NEW",
                     **options,
                 )
@@ -127,21 +201,26 @@ class DynamoDBStorage(Storage):
                 if error.get("Code") == "ConditionalCheckFailedException":
                     return None
                 if error.get("Code") == "ValidationException" and "size" in error.get("Message", "").lower():
-                    raise TooManyEvents(f"day {day} reached DynamoDB's item size limit") from exc
+                    raise TooManyEvents(f"item {key} reached DynamoDB's item size limit") from exc
                 raise
 
     def set(self, day: int, event: str, count: int) -> None:
         self._write_events(day, [(event, count)], replace=True)
 
     def _write_events(self, day: int, pairs: Sequence[tuple[str, int]], *, replace: bool) -> None:
-        """One UpdateItem writing several events of a day."""
+        """One UpdateItem writing several events to the day item; with ``replace``, one more clears its newcomers."""
+        numbers = range(len(pairs))
         names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
         values = {f":n{n}": count for n, (_, count) in enumerate(pairs)}
         if replace:
-            expression = "SET " + ", ".join(f"#e{n} = :n{n}" for n in range(len(pairs)))
-        else:
-            expression = "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(pairs)))
-        self._update(day, expression, names, values)
+            self._update(day, "SET " + ", ".join(f"#e{n} = :n{n}" for n in numbers), names, values)
+            # The set value is the day's whole count: none may stay in the newcomers item.
+            self._update(newcomers(day), "REMOVE " + ", ".join(names), {**names, "#k": KEY}, {}, "attribute_exists(#k)")
+            return
+        values.update((f":r{n}", MAX_COUNT - count) for n, (_, count) in enumerate(pairs))
+        fits = " AND ".join(f"(attribute_not_exists(#e{n}) OR #e{n} <= :r{n})" for n in numbers)
+        if self._update(day, "ADD " + ", ".join(f"#e{n} :n{n}" for n in numbers), names, values, fits) is None:
+            raise CounterAtLimit(f"a count of day {day} would pass {MAX_COUNT}, the largest a counter holds")
 
     def write_many(
         self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
@@ -179,28 +258,19 @@ class DynamoDBStorage(Storage):
                 raise
 
     def dump(self, first: int | None = None, last: int | None = None) -> Counts:
-        options: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
-        if first is not None or last is not None:
-            options.update(
-                FilterExpression="#d BETWEEN :first AND :last",
-                ExpressionAttributeNames={"#d": KEY},
-                ExpressionAttributeValues={":first": {"N": str(first or 0)}, ":last": {"N": str(last or 99999999)}},
-            )
-        counts: Counts = {}
+        options: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True, **days_between(first, last)}
+        items: list[dict[str, Any]] = []
         with self._errors():
             for page in self.client.get_paginator("scan").paginate(**options):
-                for item in page["Items"]:
-                    counts[int(item[KEY]["N"])] = _counts_of(item)
-        return counts
+                items.extend(page["Items"])
+        return merge(items)
 
     def get(self, days: Sequence[int]) -> Counts:
-        counts: Counts = {}
-        unique = list(dict.fromkeys(days))
-        for start in range(0, len(unique), BATCH_SIZE):
-            keys = [{KEY: {"N": str(day)}} for day in unique[start : start + BATCH_SIZE]]
-            for item in self._batch_get(keys):
-                counts[int(item[KEY]["N"])] = _counts_of(item)
-        return counts
+        keys = [{KEY: {"N": str(key)}} for day in dict.fromkeys(days) for key in (day, newcomers(day))]
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_SIZE):
+            items.extend(self._batch_get(keys[start : start + BATCH_SIZE]))
+        return merge(items)
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -213,11 +283,12 @@ class DynamoDBStorage(Storage):
             if not request:
                 return items
             self._sleep(0.05 * 2**attempt)
-        raise StoreUnavailable("DynamoDB left keys unprocessed after retries")
+        raise StoreUnavailable("DynamoDB left keys unprocessed after retries", transient=True)
 
     def check(self) -> None:
+        # Sent once (no resend on a failed connection): a health check is one cheap read, 0.5 RCU.
         with self._errors():
-            self._call("describe_table", TableName=self.table)
+            self.client.get_item(TableName=self.table, Key={KEY: {"N": str(HEALTH_KEY)}})
 
     def create(self) -> str:
         done = []
@@ -253,6 +324,6 @@ class DynamoDBStorage(Storage):
         return "DynamoDB: " + "; ".join(done) + "."
 
 
-def _counts_of(item: dict[str, Any]) -> dict[str, int]:
-    """The event counts of a day's item, without its key and its count of names."""
-    return {name: int(value["N"]) for name, value in item.items() if name not in (KEY, NAMES) and "N" in value}
+def _value(reply: dict[str, Any], event: str) -> int:
+    return int(reply["Attributes"][event]["N"])
+

@@ -9,7 +9,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from .base import ConfigurationError, Counts, Storage, StoreUnavailable, TooManyEvents, Write
+from .base import (
+    FIRST_DAY,
+    KNOWN_DAYS,
+    LAST_DAY,
+    MAX_COUNT,
+    ConfigurationError,
+    CounterAtLimit,
+    Counts,
+    Storage,
+    StoreUnavailable,
+    TooManyEvents,
+    Write,
+    week_before,
+)
 
 CHUNK = 500  # rows per transaction in write_many
 
@@ -17,6 +30,9 @@ CHUNK = 500  # rows per transaction in write_many
 # a write holds the lock for tens of microseconds, so wait in smaller steps.
 FIRST_WAIT = 0.00005
 LONGEST_WAIT = 0.005
+HEALTH_TIMEOUT = 0.5  # a health check waits this long for the write lock, then reports the store busy
+HEALTH_DAY = 1  # not a real day: the health check's row, which no read returns
+TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}  # another writer: a retry can succeed
 
 
 class SQLiteStorage(Storage):
@@ -39,14 +55,22 @@ class SQLiteStorage(Storage):
         quoted = '"' + table.replace('"', '""') + '"'
         # One statement, so the cap check and the write share one write lock:
         # an INSERT takes it before it reads, and no other writer gets between.
+        # A name passes the cap if the day has it, if the day has room, or if
+        # one of the week before had it (seven lookups by primary key).
+        known = ", ".join(f":d{n}" for n in range(KNOWN_DAYS))
         self._incr_sql = (
             f"INSERT INTO {quoted} (day, event, count) SELECT :day, :event, :amount WHERE :max IS NULL "
             f"OR EXISTS (SELECT 1 FROM {quoted} WHERE day = :day AND event = :event) "
             f"OR (SELECT count(*) FROM {quoted} WHERE day = :day) < :max "
-            "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count RETURNING count"
+            f"OR EXISTS (SELECT 1 FROM {quoted} WHERE event = :event AND day IN ({known})) "
+            # SQLite turns an integer that overflows into a float: stop at MAX_COUNT instead.
+            "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count WHERE count <= :room "
+            "RETURNING count"
         )
+        self._has_sql = f"SELECT 1 FROM {quoted} WHERE day = ? AND event = ?"
         upsert = f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) ON CONFLICT (day, event) DO UPDATE "
-        self._add_sql = upsert + "SET count = count + excluded.count"  # imports: not capped
+        # imports: not capped; a row that would pass MAX_COUNT is left alone, and write_many sees it
+        self._add_sql = upsert + f"SET count = count + excluded.count WHERE count <= {MAX_COUNT} - excluded.count"
         self._set_sql = upsert + "SET count = excluded.count"
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._schema_sql = (
@@ -76,8 +100,25 @@ class SQLiteStorage(Storage):
             local.conn, local.pid = conn, os.getpid()
         return local.conn
 
-    def _run(self, conn: sqlite3.Connection, sql: str, args: tuple | dict = ()) -> list[tuple]:
-        """Run one statement to completion, waiting up to ``timeout`` while another writer holds the lock."""
+    def _drop(self) -> None:
+        """Forget this thread's connection after a failure: the next call opens a fresh one.
+
+        A connection opened while the file was read-only stays read-only, and one
+        that failed mid-write may keep a broken state; a new one sees the file as it is now.
+        """
+        local = self._local
+        conn, mine = getattr(local, "conn", None), getattr(local, "pid", None) == os.getpid()
+        local.conn = local.pid = None
+        if conn is not None and mine:  # one inherited through fork() is the parent's to close
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    def _run(
+        self, conn: sqlite3.Connection, sql: str, args: tuple | dict = (), timeout: float | None = None
+    ) -> list[tuple]:
+        """Run one statement to completion, waiting up to ``timeout`` (default: the store's) for a writer's lock."""
         wait, deadline = FIRST_WAIT, None
         while True:
             try:
@@ -85,8 +126,8 @@ class SQLiteStorage(Storage):
                 return conn.execute(sql, args).fetchall()
             except sqlite3.OperationalError as exc:
                 now = time.monotonic()
-                deadline = now + self.timeout if deadline is None else deadline
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or now >= deadline:
+                deadline = now + (self.timeout if timeout is None else timeout) if deadline is None else deadline
+                if _code(exc) != sqlite3.SQLITE_BUSY or now >= deadline:
                     raise
             time.sleep(min(wait, deadline - now))
             wait = min(wait * 2, LONGEST_WAIT)
@@ -95,18 +136,31 @@ class SQLiteStorage(Storage):
     def _errors(self) -> Iterator[sqlite3.Connection]:
         try:
             yield self._connection()
-        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
-            raise StoreUnavailable(f"SQLite: {exc}") from exc
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._drop()
+            raise StoreUnavailable(f"SQLite: {exc}", transient=_code(exc) in TRANSIENT) from exc
 
-    def _execute(self, sql: str, args: tuple | dict = ()) -> list[tuple]:
-        with self._errors() as conn:
-            return self._run(conn, sql, args)
+    def _execute(self, sql: str, args: tuple | dict = (), timeout: float | None = None) -> list[tuple]:
+        for fresh in (False, True):
+            try:
+                with self._errors() as conn:
+                    return self._run(conn, sql, args, timeout)
+            except StoreUnavailable as exc:
+                # A connection opened while the file was read-only stays read-only (a read
+                # made it during the spell): the statement did nothing, so try a new one once.
+                if fresh or _code(exc.__cause__) != sqlite3.SQLITE_READONLY:
+                    raise
+        raise AssertionError("unreachable")
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        rows = self._execute(self._incr_sql, {"day": day, "event": event, "amount": amount, "max": max_events})
-        if not rows:
-            raise TooManyEvents(f"day {day} already has {max_events} events")
-        return rows[0][0]
+        args = {"day": day, "event": event, "amount": amount, "max": max_events, "room": MAX_COUNT - amount}
+        args.update((f"d{n}", known) for n, known in enumerate(week_before(day)))
+        rows = self._execute(self._incr_sql, args)
+        if rows:
+            return rows[0][0]
+        if self._execute(self._has_sql, (day, event)):
+            raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+        raise TooManyEvents(f"day {day} already has {max_events} events")
 
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
@@ -121,7 +175,8 @@ class SQLiteStorage(Storage):
                 # One transaction per chunk: all of its rows are written, or none.
                 self._run(conn, "BEGIN IMMEDIATE")
                 try:
-                    conn.executemany(sql, chunk)
+                    if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
+                        raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -131,7 +186,7 @@ class SQLiteStorage(Storage):
 
     def dump(self, first: int | None = None, last: int | None = None) -> Counts:
         counts: Counts = {}
-        for day, event, count in self._execute(self._get_sql, (first or 0, last or 99999999)):
+        for day, event, count in self._execute(self._get_sql, (first or FIRST_DAY, last or LAST_DAY)):
             counts.setdefault(day, {})[event] = count
         return counts
 
@@ -146,8 +201,15 @@ class SQLiteStorage(Storage):
         return counts
 
     def check(self) -> None:
-        self._execute("SELECT 1")
+        # A committed write, with a short wait for the lock: BEGIN IMMEDIATE alone
+        # succeeds on a read-only file and on a full disk, where counting fails.
+        self._execute(self._set_sql, (HEALTH_DAY, "healthz", 0), HEALTH_TIMEOUT)
 
     def create(self) -> str:
         self._execute("SELECT 1")
         return f"SQLite table {self.table} is ready in {os.path.abspath(self.path)}."
+
+
+def _code(exc: BaseException | None) -> int:
+    """SQLite's primary result code of ``exc`` (such as SQLITE_BUSY), 0 for other errors."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF

@@ -1,0 +1,209 @@
+"""Where a DynamoDB increment goes: the day's item for its established names, the newcomers item for the rest.
+
+A day has two items. ``Day = yyyyMMdd`` holds the names the week before
+counted most, as many as fit in :data:`DAY_ITEM_BYTES`, so that every write to
+it costs at most 4 WCU whatever else the day receives. ``Day = -yyyyMMdd``
+holds every other name: those the week before knew go in freely, and names
+nobody knew take one of ``max_events`` slots. Readers add the two together.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import FIRST_DAY, LAST_DAY, MAX_COUNT
+
+KEY = "Day"
+NAMES = "events"  # newcomers item: how many unknown names took a slot; lower case, so never an event's name
+BYTES = "bytes"  # day item: the bytes its names were granted when placed
+DAY_ITEM_BYTES = 4000  # with the key and BYTES the item stays under 4 KB: at most 4 WCU a write
+NUMBER_BYTES = 11  # what DynamoDB counts for a number up to MAX_COUNT (19 digits)
+VIEW_SECONDS = 60.0  # a view older than this is loaded again before it refuses or places a name
+VIEWS = 40  # views kept per process: the default window of writable days (31 back, today, tomorrow) and more
+
+
+def newcomers(day: int) -> int:
+    """The key of ``day``'s newcomers item."""
+    return -day
+
+
+def real_day(key: int) -> int | None:
+    """The day an item belongs to (its own for a day item, ``-key`` for a newcomers item), else ``None``."""
+    day = abs(key)
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
+def days_between(first: int | None, last: int | None) -> dict[str, Any]:
+    """A Scan's filter for the items of the days from ``first`` to ``last`` (``None``: open), newcomers included."""
+    first, last = first or FIRST_DAY, last or LAST_DAY
+    bounds = {":first": first, ":last": last, ":nfirst": newcomers(first), ":nlast": newcomers(last)}
+    return {
+        "FilterExpression": "#d BETWEEN :first AND :last OR #d BETWEEN :nlast AND :nfirst",
+        "ExpressionAttributeNames": {"#d": KEY},
+        "ExpressionAttributeValues": {name: {"N": str(day)} for name, day in bounds.items()},
+    }
+
+
+def counts_of(item: dict[str, Any]) -> dict[str, int]:
+    """The event counts of an item: its numbers whose names have no lower-case letter (the key is ``Day``)."""
+    return {name: int(value["N"]) for name, value in item.items() if "N" in value and name == name.upper()}
+
+
+def merge(items: Iterable[dict[str, Any]]) -> dict[int, dict[str, int]]:
+    """Counts per real day, each day's newcomers item added to its day item; other keys are left out."""
+    counts: dict[int, dict[str, int]] = {}
+    for item in items:
+        day = real_day(int(item[KEY]["N"]))
+        if day is not None:
+            into = counts.setdefault(day, {})
+            for name, count in counts_of(item).items():
+                into[name] = into.get(name, 0) + count
+    return {day: events for day, events in counts.items() if events}
+
+
+def size(event: str) -> int:
+    """The most bytes ``event`` can take in an item: its name and a number up to MAX_COUNT."""
+    return len(event.encode()) + NUMBER_BYTES
+
+
+def establish(totals: dict[str, int], budget: int = DAY_ITEM_BYTES) -> frozenset[str]:
+    """The names for a day's item: most counted first (ties by name), each that still fits in ``budget``."""
+    chosen, spent = [], 0
+    for name, _ in sorted(totals.items(), key=lambda pair: (-pair[1], pair[0])):
+        if spent + size(name) <= budget:
+            chosen.append(name)
+            spent += size(name)
+    return frozenset(chosen)
+
+
+@dataclass
+class View:
+    """What a process knows of one day: its week before, and what its two items held when loaded."""
+
+    loaded: float
+    known: frozenset[str]  # counted on one of the days before
+    established: frozenset[str]  # the day item's share of ``known``
+    in_day: set[str]  # names the day item holds
+    in_newcomers: set[str]  # names the newcomers item holds
+    slots: int  # slots the newcomers item had given when last seen
+    spilled: set[str] = field(default_factory=set)  # established names the day item had no room for
+
+    @classmethod
+    def of(cls, day: int, items: list[dict[str, Any]], week: list[int]) -> View:
+        """Build from the day's two items and those of ``week``, the days before it."""
+        by_key = {int(item[KEY]["N"]): item for item in items}
+        totals: dict[int, dict[str, int]] = merge(item for key, item in by_key.items() if abs(key) in week)
+        history: dict[str, int] = {}
+        for counts in totals.values():
+            for name, count in counts.items():
+                history[name] = history.get(name, 0) + count
+        fresh = by_key.get(newcomers(day), {})
+        return cls(
+            loaded=time.monotonic(),
+            known=frozenset(history),
+            established=establish(history),
+            in_day=set(counts_of(by_key.get(day, {}))),
+            in_newcomers=set(counts_of(fresh)),
+            slots=int(fresh.get(NAMES, {}).get("N", 0)),
+        )
+
+    def belongs_in_day(self, event: str) -> bool:
+        """Whether ``event`` is counted in the day item: it is there, or established with room."""
+        return event in self.in_day or (event in self.established and event not in self.spilled)
+
+    def refuses(self, event: str, max_events: int | None) -> bool:
+        """Whether ``event`` is surely refused: unknown, in neither item, and every slot was taken when last seen."""
+        return (
+            max_events is not None
+            and self.slots >= max_events
+            and event not in self.known
+            and event not in self.in_newcomers
+            and not self.belongs_in_day(event)
+        )
+
+    def remember(self, item: dict[str, Any]) -> None:
+        """Take in the newcomers item as just read."""
+        self.in_newcomers = set(counts_of(item))
+        self.slots = int(item.get(NAMES, {}).get("N", 0))
+
+
+class Views:
+    """A small cache of views, newest used last; a view older than VIEW_SECONDS is not handed out."""
+
+    def __init__(self, most: int = VIEWS, seconds: float = VIEW_SECONDS) -> None:
+        self.most, self.seconds = most, seconds
+        self._views: OrderedDict[int, View] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, day: int) -> View | None:
+        """The day's view if it is fresh."""
+        with self._lock:
+            view = self._views.get(day)
+            if view is None or time.monotonic() - view.loaded > self.seconds:
+                return None
+            self._views.move_to_end(day)
+            return view
+
+    def put(self, day: int, view: View) -> View:
+        """Keep ``view``, dropping the least recently used beyond ``most``."""
+        with self._lock:
+            self._views[day] = view
+            self._views.move_to_end(day)
+            while len(self._views) > self.most:
+                self._views.popitem(last=False)
+        return view
+
+
+@dataclass(frozen=True)
+class Update:
+    """One conditional ``UpdateItem`` of an increment; ``None`` from sending it means its condition failed."""
+
+    key: int
+    expression: str
+    names: dict[str, str]
+    values: dict[str, int]
+    condition: str
+
+
+class Updates:
+    """The updates an increment of ``event`` by ``amount`` on ``day`` may send, each at most 4 KB of expression."""
+
+    def __init__(self, day: int, event: str, amount: int) -> None:
+        self.day, self.event, self.amount = day, event, amount
+        self._room = {":n": amount, ":room": MAX_COUNT - amount}
+
+    def existing(self, key: int) -> Update:
+        """Add to the name in item ``key`` if it is there and stays within MAX_COUNT."""
+        return Update(key, "ADD #e :n", {"#e": self.event}, self._room, "attribute_exists(#e) AND #e <= :room")
+
+    def into_day(self) -> Update:
+        """Put the name in the day item while its granted bytes leave room (and it is not an old-style item)."""
+        grant = size(self.event)
+        return Update(
+            self.day,
+            "ADD #e :n, #bytes :size",
+            {"#e": self.event, "#bytes": BYTES, "#names": NAMES},
+            {":n": self.amount, ":size": grant, ":left": DAY_ITEM_BYTES - grant},
+            "attribute_not_exists(#e) AND attribute_not_exists(#names) "
+            "AND (attribute_not_exists(#bytes) OR #bytes <= :left)",
+        )
+
+    def known_newcomer(self) -> Update:
+        """Add to (or put) a known name in the newcomers item: no slot needed."""
+        key = newcomers(self.day)
+        return Update(key, "ADD #e :n", {"#e": self.event}, self._room, "attribute_not_exists(#e) OR #e <= :room")
+
+    def unknown_newcomer(self, max_events: int) -> Update:
+        """Put an unknown name in the newcomers item if a slot is free, taking it."""
+        return Update(
+            newcomers(self.day),
+            "ADD #e :n, #names :one",
+            {"#e": self.event, "#names": NAMES},
+            {":n": self.amount, ":one": 1, ":max": max_events},
+            "attribute_not_exists(#e) AND (attribute_not_exists(#names) OR #names < :max)",
+        )

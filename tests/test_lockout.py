@@ -1,0 +1,137 @@
+"""Issue 10 §5 on DynamoDB (dynalite): junk fills a day's slots, yet established names count at most 4 WCU a write."""
+
+import pytest
+
+from counter_app.storage.placement import DAY_ITEM_BYTES, VIEWS, Views, View, establish, size
+from counter_app.store import get_store
+from tests.capacity import Meter, item_bytes, write_units
+from tests.conftest import TODAY, dynalite_app
+
+YESTERDAY = 20261126
+REAL = ["PAGEVIEW", "SIGNUP", "CHECKOUT", "DOWNLOAD"]
+JUNK = [f"{n:03d}" + "J" * 61 for n in range(400)]  # 64 characters each, the longest a name may be
+
+
+def hit(client, event, day=TODAY):
+    return client.get("/", query_string={"e": event, "c": day})
+
+
+def store_of(app):
+    with app.app_context():
+        return get_store()
+
+
+def item(app, key):
+    store = store_of(app)
+    reply = store.client.get_item(TableName=store.table, Key={"Day": {"N": str(key)}}, ConsistentRead=True)
+    return reply.get("Item", {})
+
+
+@pytest.fixture
+def week(dynalite, monkeypatch):
+    """An app whose real events were counted yesterday, with a meter on its DynamoDB client."""
+    app = dynalite_app(dynalite, monkeypatch)
+    client = app.test_client()
+    for n, event in enumerate(REAL):
+        for _ in range(n + 2):
+            assert hit(client, event, YESTERDAY).status_code == 200
+    return app, client, Meter().attach(store_of(app).client)
+
+
+def junk_fill(client, slots=200, tries=250):
+    """What issue 10 found: junk names until the day's slots are gone, and some more."""
+    codes = [hit(client, name).status_code for name in JUNK[:tries]]
+    assert codes == [200] * slots + [409] * (tries - slots)
+
+
+def test_junk_cannot_raise_what_an_established_name_costs(week):
+    app, client, meter = week
+    for event in REAL:
+        hit(client, event)
+    meter.clear()
+    assert [hit(client, "PAGEVIEW").status_code for _ in range(5)] == [200] * 5
+    before, day_before = meter.units(), item_bytes(item(app, TODAY))
+    junk_fill(client)
+    meter.clear()
+    assert [hit(client, "PAGEVIEW").json["count"] for _ in range(5)] == [7, 8, 9, 10, 11]
+    assert [name for name, _ in meter.calls] == ["UpdateItem"] * 5  # one call each
+    after, day_after = meter.units(), item_bytes(item(app, TODAY))
+    assert before == after == [write_units(day_after)] * 5 == [1.0] * 5
+    assert day_before == day_after < 1024
+    # The junk lives beside the day, in its newcomers item, which established names never touch.
+    assert item_bytes(item(app, -TODAY)) > 13_000
+
+
+def test_refusing_junk_once_the_day_is_full_makes_no_call(week):
+    app, client, meter = week
+    junk_fill(client)
+    meter.clear()
+    assert [hit(client, name).status_code for name in JUNK[250:]] == [409] * 150
+    assert meter.calls == []
+    # Junk the day took keeps counting in its newcomers item.
+    assert hit(client, JUNK[0]).json["count"] == 2
+
+
+def test_a_new_process_refuses_junk_after_one_write_and_one_read(week, dynalite, monkeypatch):
+    app, client, _ = week
+    junk_fill(client)
+    cold = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=app.config["TABLE_PREFIX"])
+    meter = Meter().attach(store_of(cold).client)
+    assert [hit(cold.test_client(), name).status_code for name in JUNK[250:260]] == [409] * 10
+    # A failed conditional write to the day item (which DynamoDB bills at its size, at most 4 WCU),
+    # then the day and its week in one BatchGetItem; nothing for the other nine.
+    assert [name for name, _ in meter.calls] == ["UpdateItem", "BatchGetItem"]
+    assert write_units(item_bytes(item(app, TODAY))) <= 4
+
+
+def test_a_cold_start_counts_an_established_name_with_one_write_and_no_read(week, dynalite, monkeypatch):
+    app, client, _ = week
+    assert hit(client, "SIGNUP").status_code == 200
+    cold = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=app.config["TABLE_PREFIX"])
+    meter = Meter().attach(store_of(cold).client)
+    assert hit(cold.test_client(), "SIGNUP").json["count"] == 2
+    assert [name for name, _ in meter.calls] == ["UpdateItem"]
+
+
+def test_the_day_item_stays_under_4_kb_when_the_week_knew_more_than_fits(week):
+    """Known junk (counted yesterday) fills the day item only up to its budget; the rest counts beside it."""
+    app, client, meter = week
+    for name in JUNK[:100]:
+        hit(client, name, YESTERDAY)
+    for name in REAL + JUNK[:100]:
+        assert hit(client, name).json["count"] == 1
+    day = item(app, TODAY)
+    assert set(REAL) <= set(day)  # counted more than the junk: first in line
+    placed = [name for name in day if name not in ("Day", "bytes")]
+    assert int(day["bytes"]["N"]) == sum(map(size, placed)) <= DAY_ITEM_BYTES < sum(map(size, placed)) + size(JUNK[0])
+    assert item_bytes(day) <= 4096
+    assert sum(name in item(app, -TODAY) for name in JUNK[:100]) == 100 - (len(placed) - len(REAL))
+    meter.clear()
+    hit(client, "PAGEVIEW")
+    assert meter.units() == [write_units(item_bytes(day))] == [4.0]
+    # The known names beyond the budget took no slot: they count on a day whose slots are gone.
+    app.config["MAX_EVENTS_PER_DAY"] = 1
+    assert [hit(client, name).status_code for name in ("NEW1", "NEW2")] == [200, 409]
+    assert {hit(client, name).json["count"] for name in JUNK[:100]} == {2}
+
+
+def test_a_name_that_out_counts_the_real_ones_for_a_week_takes_their_place():
+    real = {"PAGEVIEW": 50, "SIGNUP": 3}
+    assert establish(real) == set(real)
+    outcounted = {name: 4 for name in JUNK[:100]}
+    chosen = establish(real | outcounted)
+    assert "PAGEVIEW" in chosen and "SIGNUP" not in chosen
+    assert sum(size(name) for name in chosen) <= DAY_ITEM_BYTES
+    assert establish({"B": 1, "A": 1}, budget=size("A")) == {"A"}  # a tie goes by name
+
+
+def test_views_are_few_and_fresh(monkeypatch):
+    views = Views()
+    made = [views.put(day, View(0.0, frozenset(), frozenset(), set(), set(), 0)) for day in range(VIEWS + 5)]
+    assert views.get(0) is None  # dropped: least recently used
+    clock = [1000.0]
+    monkeypatch.setattr("counter_app.storage.placement.time.monotonic", lambda: clock[0])
+    fresh = views.put(1, View(clock[0], frozenset(), frozenset(), set(), set(), 0))
+    assert views.get(1) is fresh and made
+    clock[0] += 61
+    assert views.get(1) is None  # older than a minute: loaded again when needed
