@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnprocessableEntity
 
 from . import params
 
+ANY = "*"  # COUNTER_EVENTS=* says "any valid name" on purpose
 DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
 # crawlerdetect's regex costs about 30 ms per 1,000 characters; real agents are far shorter.
 AGENT_CHARS = 512
@@ -49,7 +50,7 @@ def _flag(config: dict[str, Any], name: str) -> bool:
 
 
 def _allowlist(value: Any) -> frozenset[str] | None:
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, str) and value.strip() == ANY):
         return None
     parts = value.split(",") if isinstance(value, str) else [value] if isinstance(value, int) else value
     if not isinstance(parts, (list, tuple, set, frozenset)):
