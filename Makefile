@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: run test bench screenshot clean package create-table deploy
+.PHONY: run test bench screenshot clean package create-table deploy bill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,11 @@ clean:
 	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis instance
 
 # Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else.
+# The deploy module stages the app's own files from an explicit list, so nothing else in this folder ships.
 STAGE ?= dev
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_BIN := $(DEPLOY_VENV)/bin
-ZAPPA := VIRTUAL_ENV=$(abspath $(DEPLOY_VENV)) $(DEPLOY_BIN)/zappa
+DEPLOY := VIRTUAL_ENV=$(abspath $(DEPLOY_VENV)) $(DEPLOY_BIN)/python -m deploy
 # boto3 alone, as Lambda's Python runtime has it: tests run the packaged handler on it.
 LAMBDA_PYTHONPATH ?= .venv-lambda
 
@@ -53,12 +54,16 @@ $(LAMBDA_PYTHONPATH)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --target $(LAMBDA_PYTHONPATH) $$(grep '^boto3==' requirements.txt)
 	touch $@
 
-package: $(DEPLOY_VENV)/.installed  ## zip the STAGE (default dev) into dist/counter-STAGE.zip
-	mkdir -p dist
-	$(ZAPPA) package $(STAGE) -o dist/counter-$(STAGE).zip
+package: $(DEPLOY_VENV)/.installed  ## zip STAGE's app (an explicit file list) and libraries: dist/counter-STAGE.zip
+	$(DEPLOY) package $(STAGE)
 
-create-table: $(DEPLOY_VENV)/.installed  ## create STAGE's DynamoDB table (TEST_counters for dev, LIVE_counters for prod)
-	env $$($(DEPLOY_BIN)/python deploy/stages.py $(STAGE)) $(DEPLOY_BIN)/flask --app wsgi create-table
+create-table: $(DEPLOY_VENV)/.installed  ## create STAGE's table (TEST_counters for dev, LIVE_counters for prod)
+	$(DEPLOY) create-table $(STAGE)
 
-deploy: create-table  ## first time: zappa deploy STAGE; afterwards: zappa update STAGE
-	if $(ZAPPA) status $(STAGE) >/dev/null 2>&1; then $(ZAPPA) update $(STAGE); else $(ZAPPA) deploy $(STAGE); fi
+deploy: $(DEPLOY_VENV)/.installed  ## check, create the table, zappa deploy or update, throttle, log retention
+	$(DEPLOY) check $(STAGE)
+	$(DEPLOY) create-table $(STAGE)
+	$(DEPLOY) deploy $(STAGE)
+
+bill: $(DEPLOY_VENV)/.installed  ## the worst-case monthly bill of each stage at its throttle (docs/deploying.md)
+	$(DEPLOY) bill

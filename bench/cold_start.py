@@ -35,9 +35,12 @@ def package_bare(dest: Path) -> Package:
     project = dest / "bare-project"
     project.mkdir()
     shutil.copy(ROOT / "bench" / "bare_app.py", project)
-    # attach_policy names a file of the counter's project; it shapes the IAM role, not the zip.
-    settings = {name: value for name, value in stage_settings(STAGE).items() if name != "attach_policy"}
-    settings |= {"app_function": "bare_app.app", "exclude_glob": settings["exclude_glob"] + COUNTER_ONLY}
+    # attach_policy names a file of the counter's project; it shapes the IAM role, not the zip. The
+    # prebuild_script refuses builds outside deploy/package.py's staged folder, which holds the counter.
+    settings = {name: value for name, value in stage_settings(STAGE).items()
+                if name not in ("attach_policy", "prebuild_script")}
+    settings |= {"app_function": "bare_app.app", "exclude_glob": settings["exclude_glob"] + COUNTER_ONLY,
+                 "exclude": settings["exclude"] + ["zappa_settings.json"]}
     (project / "zappa_settings.json").write_text(json.dumps({STAGE: settings}))
     install_tools()
     archive = dest / f"bare-{STAGE}.zip"

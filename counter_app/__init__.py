@@ -12,7 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "TABLE_PREFIX": "TEST",
     "TABLE": "counters",
     "TIMEZONE": "UTC",
-    "READ_TOKEN": None,  # when set, read routes need "Authorization: Bearer <token>"
+    "READ_TOKEN": None,  # when set (16+ characters), read routes need "Authorization: Bearer <token>"
     "PUBLIC_BADGES": False,  # True: /badge.svg stays open when READ_TOKEN is set
     "ALLOWED_ORIGINS": "*",  # or comma-separated origins; others are refused
     "EVENTS": None,  # None: any valid name; else "PAGEVIEW,SIGNUP"
@@ -40,9 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import body, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer, web
+    from . import auth, body, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer
+    from . import web
 
     logs.init_app(app)
+    auth.init_app(app)
     body.init_app(app)
     days.init_app(app)
     policy.init_app(app)

@@ -7,12 +7,35 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 COOKIE = "counter_read"
 COOKIE_DAYS = 30
+MIN_TOKEN_CHARS = 16  # a short token can be guessed; 16 random characters cannot, even unthrottled
+
+
+def token_problem(token: object) -> str | None:
+    """Why ``token`` cannot be the read token, or ``None`` if it can; never repeats the token itself."""
+    if token is None:
+        return None
+    if not isinstance(token, str):
+        return f"COUNTER_READ_TOKEN must be text, not {type(token).__name__}"
+    if token == "":
+        return "COUNTER_READ_TOKEN is empty, which would leave reads public: unset it for public reads, or set a token"
+    if token != token.strip():
+        return "COUNTER_READ_TOKEN must not begin or end with whitespace: no request could send it"
+    if len(token) < MIN_TOKEN_CHARS:
+        return f"COUNTER_READ_TOKEN has {len(token)} characters; it needs at least {MIN_TOKEN_CHARS}"
+    return None
+
+
+def init_app(app: Flask) -> None:
+    """Refuse to start with a read token that would not protect anything."""
+    problem = token_problem(app.config["READ_TOKEN"])
+    if problem:
+        raise ValueError(problem)
 
 
 def _same(sent: str, expected: str) -> bool:
@@ -21,21 +44,21 @@ def _same(sent: str, expected: str) -> bool:
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def _cookie_value(token: object) -> str:
+def _cookie_value(token: str) -> str:
     # Derived from the token, so a leaked cookie does not reveal the token itself.
-    return hmac.new(str(token).encode(), b"counter read cookie", "sha256").hexdigest()
+    return hmac.new(token.encode(), b"counter read cookie", "sha256").hexdigest()
 
 
 def token_matches(sent: str) -> bool:
     """Whether ``sent`` is the read token (always true when none is set)."""
     token = current_app.config["READ_TOKEN"]
-    return not token or _same(sent.strip(), str(token))
+    return token is None or _same(sent.strip(), token)
 
 
 def read_allowed() -> bool:
     """Whether this request may read counts: no token set, the right bearer token, or the read cookie."""
     token = current_app.config["READ_TOKEN"]
-    if not token:
+    if token is None:
         return True
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token_matches(sent):
@@ -46,9 +69,10 @@ def read_allowed() -> bool:
 def remember(response: Response) -> None:
     """Give this browser the read cookie, which browsers send on navigation where they cannot send a header."""
     token = current_app.config["READ_TOKEN"]
-    if token:
+    if token is not None:
+        # Scoped to the app's root: under an API Gateway stage that is /dev, not every stage of the host.
         response.set_cookie(
-            COOKIE, _cookie_value(token), max_age=COOKIE_DAYS * 86400, path="/",
+            COOKIE, _cookie_value(token), max_age=COOKIE_DAYS * 86400, path=request.script_root or "/",
             secure=request.is_secure, httponly=True, samesite="Strict",
         )
 

@@ -14,6 +14,9 @@ from .errors import failure
 ANY = "*"
 _ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\s*]+")
 PREFLIGHT_MAX_AGE = 86400
+# What browsers put in Sec-Fetch-Site for another site's request, even when its Referrer-Policy hides
+# Origin and Referer; "same-origin" is the counter's own page and "none" a typed URL or a bookmark.
+HIDDEN_SITES = {"cross-site", "same-site"}
 
 
 def parse_origins(value: Any) -> frozenset[str] | None:
@@ -53,12 +56,19 @@ def refuse_unlisted() -> Response | None:
     """Refuse, before any view runs, a request from a site ``ALLOWED_ORIGINS`` does not list.
 
     The counter's own origin is always allowed: the dashboard posts its token form to itself.
+    A browser request from another site that hides its origin (``Referrer-Policy: no-referrer``)
+    is refused too: browsers still mark it ``Sec-Fetch-Site: cross-site`` or ``same-site``.
     """
     allowed = current_app.extensions["counter.origins"]
     if allowed is None:
         return None
     origin = request_origin()
-    if origin is None or origin in allowed or origin == request.host_url.rstrip("/").lower():
+    if origin is None:
+        if request.headers.get("Sec-Fetch-Site", "").strip().lower() in HIDDEN_SITES:
+            return failure(403, "This counter does not accept requests from another site's page that hides "
+                                "its origin; let the page send its Referer (Referrer-Policy: origin or the default).")
+        return None
+    if origin in allowed or origin == request.host_url.rstrip("/").lower():
         return None
     return failure(403, f"This counter does not accept requests from {origin}.")
 

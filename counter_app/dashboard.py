@@ -45,15 +45,19 @@ def sign_in() -> Response:
     """Check the posted token; if right, set the read cookie and go back to the dashboard."""
     if not auth.token_matches(request.form.get("token", "")):
         return _token_form(wrong=True)
-    # Only the form's fields: any other name could be one of url_for's own (endpoint, _method, _scheme).
-    query = {name: request.args[name] for name in FIELDS if name in request.args}
-    response = redirect(url_for("dashboard.dashboard", **query), 303)
+    response = redirect(_same_range(), 303)
     auth.remember(response)
     return response
 
 
+def _same_range() -> str:
+    """The dashboard's URL with this request's range, under the app's root (``/dev`` behind an API Gateway stage)."""
+    # Only the form's fields: any other name could be one of url_for's own (endpoint, _method, _scheme).
+    return url_for("dashboard.dashboard", **{name: request.args[name] for name in FIELDS if name in request.args})
+
+
 def _token_form(*, wrong: bool) -> Response:
-    response = _private(render_template("token.html", action=request.full_path.rstrip("?"), wrong=wrong), 401)
+    response = _private(render_template("token.html", action=_same_range(), wrong=wrong), 401)
     response.headers["WWW-Authenticate"] = 'Bearer realm="counter"'
     return response
 

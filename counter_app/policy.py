@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnprocessableEntity
 
 from . import agents, params
 
+ANY = "*"  # COUNTER_EVENTS=* says "any valid name" on purpose
 DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
 # Whole-number settings and their ranges. Past these a request would fail, not the start:
@@ -54,7 +55,7 @@ def _flag(config: dict[str, Any], name: str) -> bool:
 
 
 def _allowlist(value: Any) -> frozenset[str] | None:
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, str) and value.strip() == ANY):
         return None
     parts = value.split(",") if isinstance(value, str) else [value] if isinstance(value, int) else value
     if not isinstance(parts, (list, tuple, set, frozenset)):

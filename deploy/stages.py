@@ -1,13 +1,17 @@
-"""Read a stage of zappa_settings.json the way Zappa does; print its environment for ``make``."""
+"""Read a stage of zappa_settings.json the way Zappa does, and the environment its function gets."""
 
 from __future__ import annotations
 
 import json
-import sys
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-SETTINGS = Path(__file__).resolve().parent.parent / "zappa_settings.json"
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = ROOT / "zappa_settings.json"
+# Never committed: the token is a secret, and which events count is the owner's decision for their site.
+FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS")
 
 
 def stage_settings(stage: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -18,17 +22,17 @@ def stage_settings(stage: str, settings: dict[str, Any] | None = None) -> dict[s
     return {**parent, **own}
 
 
-def stage_environment(stage: str) -> dict[str, str]:
-    """What the stage's code sees: its region and the Lambda environment Zappa sets."""
-    config = stage_settings(stage)
-    return {"AWS_DEFAULT_REGION": config["aws_region"], **config["aws_environment_variables"]}
+def function_name(stage: str) -> str:
+    """The stage's Lambda function, as Zappa names it: ``counter-dev``."""
+    return f"{stage_settings(stage)['project_name']}-{stage}"
 
 
-def main(argv: list[str]) -> None:
-    """``python deploy/stages.py STAGE`` prints ``NAME=value`` words for ``env``."""
-    (stage,) = argv
-    print(" ".join(f"{name}={value}" for name, value in stage_environment(stage).items()))
+def function_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """What the stage's function finds in its environment: its settings, then the deployer's token and events."""
+    committed = stage_settings(stage)["aws_environment_variables"]
+    return {**committed, **{name: environ[name] for name in FROM_DEPLOYER if name in environ}}
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def stage_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """What the stage's code sees: its region and its function's environment."""
+    return {"AWS_DEFAULT_REGION": stage_settings(stage)["aws_region"], **function_environment(stage, environ)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -49,17 +50,31 @@ def offline_environ(**extra: str) -> dict[str, str]:
     return sandbox_environ(HTTPS_PROXY=dead, HTTP_PROXY=dead, NO_PROXY="127.0.0.1,localhost", **extra)
 
 
-def make(*args: str, env: dict[str, str] | None = None) -> str:
-    """Run ``make ARGS`` in the project; its output, or an AssertionError that shows it."""
-    done = subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=env or sandbox_environ(),
-                          capture_output=True, text=True, timeout=600)
+def make(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
+    """Run ``make ARGS`` in the project (or a copy); its output, or an AssertionError that shows it."""
+    done = try_make(*args, env=env, cwd=cwd)
     assert done.returncode == 0, f"make {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
 
+def try_make(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``make ARGS`` in ``cwd`` with the project's deploy venv, whatever it returns."""
+    command = ["make", "--no-print-directory", f"DEPLOY_VENV={DEPLOY_VENV}", *args]
+    return subprocess.run(command, cwd=cwd, env=env or sandbox_environ(), capture_output=True, text=True, timeout=600)
+
+
+def copy_project(dest: Path) -> Path:
+    """The project's own files in ``dest``, as a user's checkout holds them: no venvs, tools or build products."""
+    # copy2 keeps modification times, so make sees the deploy venv as newer than the requirements.
+    shutil.copytree(ROOT, dest, copy_function=shutil.copy2, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".venv-*", ".tools", "dist", "build", "instance", "__pycache__", ".pytest_cache",
+        ".hypothesis", "results"))
+    return dest
+
+
 def install_tools() -> None:
     """Build the deploy venv and the boto3-only runtime, from the package index, before anything goes offline."""
-    make(f"{DEPLOY_VENV.name}/.installed", f"{RUNTIME_PATH.name}/.installed")
+    make(f"{DEPLOY_VENV}/.installed", f"{RUNTIME_PATH.name}/.installed")
 
 
 @dataclass(frozen=True)

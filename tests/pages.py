@@ -19,6 +19,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 PLACEHOLDER = "https://api.example.com/prod"
 _SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```html\n(.*?)\n```", re.S)
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+ORIGIN_HEADERS = ("Origin", "Referer", "Sec-Fetch-Site")
 
 
 def snippets() -> dict[str, str]:
@@ -75,6 +76,7 @@ class RequestLog:
         self.app = app
         self.seen: list[tuple[str, str, str, int]] = []
         self.fetched: list[tuple[str, str, str]] = []  # Sec-Fetch-Dest, Sec-Fetch-Mode, path and query
+        self.sent: list[tuple[str, dict[str, str]]] = []  # what, and the headers that say where it came from
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
@@ -93,6 +95,8 @@ class RequestLog:
             with self.lock:
                 self.seen.append((request.method, what, mode, int(status.split()[0])))
                 self.fetched.append((request.headers.get("Sec-Fetch-Dest", ""), mode, request.full_path.rstrip("?")))
+                self.sent.append((what, {name: request.headers[name] for name in ORIGIN_HEADERS
+                                         if name in request.headers}))
             return start_response(status, headers, *args)
 
         return self.app(environ, record)
@@ -101,6 +105,11 @@ class RequestLog:
         """The requests for ``what``: method, what, mode, status."""
         with self.lock:
             return [seen for seen in self.seen if seen[1] == what]
+
+    def origin_headers(self, what: str) -> list[dict[str, str]]:
+        """The Origin, Referer and Sec-Fetch-Site of each request for ``what``."""
+        with self.lock:
+            return [headers for seen, headers in self.sent if seen == what]
 
     def statuses(self, what: str) -> list[int]:
         """The statuses answered for ``what``."""

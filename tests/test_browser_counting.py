@@ -110,10 +110,7 @@ def test_counter_falls_back_to_send_beacon_without_fetch(app, browser):
 
 @pytest.mark.parametrize("referrer", [True, False], ids=["referer", "no-referrer"])
 def test_unlisted_page_counts_nothing(tmp_path, browser, referrer):
-    """The allowlist refuses the page: by Referer for counter.js and the pixel, by Origin for the rest.
-
-    Without a Referer (``Referrer-Policy: no-referrer``) counter.js loads, and its beacons are refused by Origin.
-    """
+    """The allowlist refuses the page: by Origin or Referer, or, under ``no-referrer``, by Sec-Fetch-Site."""
     app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": lambda: NOW,
                       "ALLOWED_ORIGINS": "https://elsewhere.example"})
     log = staged(app)
@@ -122,29 +119,60 @@ def test_unlisted_page_counts_nothing(tmp_path, browser, referrer):
         context, tab, errors = visit(browser, site.url)
         wait_until(lambda: log.requests("DOWNLOAD") and log.requests("PREFLIGHT") and log.requests("badge.svg"),
                    what="the page's requests")
-        if referrer:
-            assert tab.evaluate("typeof window.counter") == "undefined"
-        else:
-            wait_until(lambda: log.requests("PAGEVIEW"), what="the script tag's beacon")
+        assert tab.evaluate("typeof window.counter") == "undefined"
         tab.click("#signup")
         tab.goto(site.url + "/elsewhere")
-        if not referrer:
-            wait_until(lambda: log.requests("SIGNUP") and log.requests("LEAVE"), what="the click's and pagehide's beacons")
         context.close()
-        if referrer:
-            context, _, _ = visit(browser, site.url, javascript=False)
-            wait_until(lambda: len(log.requests("badge.svg")) == 2 and log.requests("NOSCRIPT"), what="the pixel")
-            context.close()
+        context, _, _ = visit(browser, site.url, javascript=False)
+        wait_until(lambda: len(log.requests("badge.svg")) == 2 and log.requests("NOSCRIPT"), what="the pixel")
+        context.close()
 
-    refused = {"DOWNLOAD": [403], "PREFLIGHT": [403], "ORDER": []}
-    if referrer:
-        refused |= {"counter.js": [403], "badge.svg": [403, 403], "NOSCRIPT": [403],
-                    "PAGEVIEW": [], "SIGNUP": [], "LEAVE": []}
-    else:
-        refused |= {"counter.js": [200], "badge.svg": [200], "NOSCRIPT": [],
-                    "PAGEVIEW": [403], "SIGNUP": [403], "LEAVE": [403]}
+    refused = {"DOWNLOAD": [403], "PREFLIGHT": [403], "ORDER": [], "counter.js": [403], "badge.svg": [403, 403],
+               "NOSCRIPT": [403], "PAGEVIEW": [], "SIGNUP": [], "LEAVE": []}
     assert {what: log.statuses(what) for what in refused} == refused
     assert totals(app) == {}
+    assert not [error for error in errors if error.startswith("pageerror")]
+
+
+HIDDEN_ORIGIN_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>hidden origin</title></head>
+<body>
+<img src="{api}/pixel.gif?e=PIXEL" alt="" width="1" height="1">
+<img src="{api}/badge.svg?e=PIXEL" alt="badge">
+<script async src="{api}/counter.js" data-event="SCRIPT"></script>
+<script>fetch("{api}/?e=NOCORS", {{mode: "no-cors"}}).catch(function () {{}});</script>
+</body></html>
+"""
+
+
+@pytest.mark.parametrize(
+    ("host", "site", "allowed"),
+    [("localhost", "cross-site", "https://elsewhere.example"), ("127.0.0.1", "same-site", "https://elsewhere.example"),
+     ("localhost", "cross-site", "*")],
+    ids=["cross-site", "same-site", "no-allowlist"],
+)
+def test_a_page_hiding_its_origin_counts_nothing(tmp_path, browser, host, site, allowed):
+    """``<meta name="referrer" content="no-referrer">`` hides Origin and Referer; Sec-Fetch-Site still tells.
+
+    The page is on another host (``localhost``: another site) or another port of the API's (same site).
+    Without an allowlist the same page counts, which shows each of its requests would otherwise get through.
+    """
+    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": lambda: NOW, "ALLOWED_ORIGINS": allowed})
+    log = staged(app)
+    with LiveServer(log) as api:
+        with LiveServer(PageSite(HIDDEN_ORIGIN_PAGE.format(api=api.url + STAGE))) as pages:
+            context, tab, errors = visit(browser, pages.url.replace("127.0.0.1", host))
+            expected = ["PIXEL", "badge.svg", "counter.js", "NOCORS"] + (["SCRIPT"] if allowed == "*" else [])
+            wait_until(lambda: all(log.requests(what) for what in expected), what="the page's requests")
+            context.close()
+
+    for what in ("PIXEL", "badge.svg", "counter.js", "NOCORS"):
+        assert log.origin_headers(what) == [{"Sec-Fetch-Site": site}], what
+        assert log.statuses(what) == ([200] if allowed == "*" else [403]), what
+    if allowed == "*":
+        assert totals(app) == {"PIXEL": 1, "NOCORS": 1, "SCRIPT": 1}
+    else:
+        assert totals(app) == {} and log.requests("SCRIPT") == []
     assert not [error for error in errors if error.startswith("pageerror")]
 
 

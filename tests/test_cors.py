@@ -80,6 +80,31 @@ def test_unlisted_sites_are_refused_and_count_nothing(listed, method, path, head
     assert totals(listed) == {}
 
 
+@pytest.mark.parametrize("site", ["cross-site", "same-site", "Cross-Site"])
+@pytest.mark.parametrize("path", ["/?e=x", "/pixel.gif?e=x", "/counter.js", "/badge.svg?e=x"])
+def test_a_page_hiding_its_origin_is_refused(listed, path, site):
+    """Referrer-Policy: no-referrer hides Origin and Referer, but a browser still says the request is another site's."""
+    reply = listed.get(path, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"})
+    assert reply.status_code == 403
+    assert "hides its origin" in reply.json["error"]
+    assert totals(listed) == {}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {},
+     {"Sec-Fetch-Site": "cross-site", "Referer": f"{SITE}/post"}, {"Sec-Fetch-Site": "same-site", "Origin": SITE}],
+    ids=["own-page", "typed-url", "not-a-browser", "listed-referer", "listed-origin"],
+)
+def test_requests_that_show_a_listed_or_no_site_count(listed, headers):
+    assert listed.get("/?e=x", headers=headers).status_code == 200
+    assert totals(listed) == {"X": 1}
+
+
+def test_any_origin_ignores_sec_fetch_site(client):
+    assert client.get("/?e=x", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 200
+
+
 def test_unlisted_preflight_is_refused(listed):
     assert listed.options("/", headers={"Origin": OTHER, **PREFLIGHT}).status_code == 403
     assert listed.options("/", headers={"Origin": SITE, **PREFLIGHT}).headers["Access-Control-Allow-Origin"] == SITE

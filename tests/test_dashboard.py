@@ -12,7 +12,7 @@ from tests.conftest import NOW, TODAY
 @pytest.fixture
 def private(tmp_path):
     return create_app(
-        {"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "s3cret", "CLOCK": lambda: NOW}
+        {"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "s3cret-read-token", "CLOCK": lambda: NOW}
     ).test_client()
 
 
@@ -79,11 +79,11 @@ def test_token_form_when_private(private):
     assert reply.mimetype == "text/html"
     assert reply.headers["WWW-Authenticate"].startswith("Bearer")
     assert 'name="token"' in reply.get_data(as_text=True)
-    assert private.get("/dashboard", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert private.get("/dashboard", headers={"Authorization": "Bearer s3cret-read-token"}).status_code == 200
 
 
 def test_wrong_token_sets_no_cookie(private):
-    reply = private.post("/dashboard", data={"token": "s3cre"})
+    reply = private.post("/dashboard", data={"token": "s3cret-read-toke"})
     assert reply.status_code == 401
     assert "not right" in reply.get_data(as_text=True)
     assert "Set-Cookie" not in reply.headers
@@ -92,13 +92,13 @@ def test_wrong_token_sets_no_cookie(private):
 
 def test_right_token_sets_a_strict_cookie_that_reads_summary(private):
     private.get("/?e=A")
-    reply = private.post("/dashboard?from=20261101", data={"token": "s3cret"})
+    reply = private.post("/dashboard?from=20261101", data={"token": "s3cret-read-token"})
     assert reply.status_code == 303
     assert reply.headers["Location"] == "/dashboard?from=20261101"
     cookie = reply.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain http here; https gets Secure
-    assert "s3cret" not in cookie
+    assert "s3cret-read-token" not in cookie
     assert private.get("/dashboard").status_code == 200
     assert private.get("/summary").json["totals"] == {"A": 1}
     assert private.get("/summary?format=csv").get_data(as_text=True).endswith("A,1\n")
@@ -106,21 +106,21 @@ def test_right_token_sets_a_strict_cookie_that_reads_summary(private):
 
 @pytest.mark.parametrize("extra", ["endpoint=x", "_method=POST", "_scheme=ftp", "_anchor=top", "other=1"])
 def test_token_post_carries_only_the_range_back(private, extra):
-    reply = private.post(f"/dashboard?from=20261101&{extra}", data={"token": "s3cret"})
+    reply = private.post(f"/dashboard?from=20261101&{extra}", data={"token": "s3cret-read-token"})
     assert reply.status_code == 303
     assert reply.headers["Location"] == "/dashboard?from=20261101"
 
 
 def test_cookie_is_secure_over_https(private):
-    reply = private.post("/dashboard", data={"token": "s3cret"}, base_url="https://counter.example")
+    reply = private.post("/dashboard", data={"token": "s3cret-read-token"}, base_url="https://counter.example")
     assert "Secure" in reply.headers["Set-Cookie"]
 
 
 def test_forged_or_stale_cookie_is_refused(private, tmp_path):
-    private.set_cookie("counter_read", "s3cret")
+    private.set_cookie("counter_read", "s3cret-read-token")
     assert private.get("/summary").status_code == 401
-    other = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "rotated"}).test_client()
-    reply = private.post("/dashboard", data={"token": "s3cret"})
+    other = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "rotated-read-token"}).test_client()
+    reply = private.post("/dashboard", data={"token": "s3cret-read-token"})
     other.set_cookie("counter_read", reply.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
     assert other.get("/summary").status_code == 401
 
@@ -130,3 +130,21 @@ def test_nice_ticks_and_labels():
     assert nice_ticks(7, 6) == [0, 2, 4, 6, 8]
     assert nice_ticks(101, 6) == [0, 50, 100, 150]
     assert [compact(v) for v in (999, 9999, 25000, 3_000_000, 2_500_000)] == ["999", "9999", "25k", "3M", "2.5M"]
+
+
+@pytest.mark.parametrize("root", ["", "/dev", "/counter/prod"], ids=["no-prefix", "stage", "base-path"])
+def test_every_url_stays_under_the_app_root(private, root):
+    """Behind an API Gateway stage the app's root is /dev: forms, redirects, links and the cookie must keep it."""
+    base = f"https://abc.execute-api.eu-west-1.amazonaws.com{root}"
+    form = private.get("/dashboard?from=20261101&to=20261127&x=1", base_url=base)
+    assert form.status_code == 401
+    action = re.search(r'<form class="token" method="post" action="([^"]+)"', form.get_data(as_text=True)).group(1)
+    assert action == f"{root}/dashboard?from=20261101&amp;to=20261127"
+    signed_in = private.post(action.replace("&amp;", "&").removeprefix(root), data={"token": "s3cret-read-token"},
+                             base_url=base)
+    assert signed_in.status_code == 303
+    assert signed_in.headers["Location"] == f"{root}/dashboard?from=20261101&to=20261127"
+    assert re.search(r"Path=([^;]+)", signed_in.headers["Set-Cookie"]).group(1) == (root or "/")
+    html = private.get("/dashboard?from=20261101&to=20261127", base_url=base).get_data(as_text=True)
+    urls = re.findall(r'(?:href|action|src)="([^"]+)"', html)
+    assert urls and all(url.startswith(f"{root}/") for url in urls), urls

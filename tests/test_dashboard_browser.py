@@ -70,13 +70,13 @@ def test_chart_matches_the_counts(tmp_path, browser, width, chart):
 def test_token_flow_and_download_links(tmp_path, page, origins):
     # The dashboard's own origin needs no listing: its form must work whatever sites may count.
     complaints = watch(page)
-    with serve(tmp_path, READ_TOKEN="s3cret", ALLOWED_ORIGINS=origins) as server:
+    with serve(tmp_path, READ_TOKEN="s3cret-read-token", ALLOWED_ORIGINS=origins) as server:
         reply = page.goto(server.url + "/dashboard?from=20261120&to=20261127")
         assert reply.status == 401
         page.fill("#token", "nope")
         page.click("button[type=submit]")
         assert page.locator(".error").inner_text() == "That token is not right."
-        page.fill("#token", "s3cret")
+        page.fill("#token", "s3cret-read-token")
         page.click("button[type=submit]")
         page.wait_for_selector("svg.chart-wide")
         assert page.url == server.url + "/dashboard?from=20261120&to=20261127"

@@ -1,20 +1,32 @@
-"""Deploy rehearsal: ``make deploy``, ``zappa status`` and ``zappa undeploy`` against moto_server on 127.0.0.1."""
+"""Deploy rehearsal against moto_server on 127.0.0.1: ``make deploy``'s refusals, its guard rails, and the secret.
+
+The rehearsal runs in a copy of the project whose ``s3_bucket`` is set, as a user's would be, and keeps
+the uploaded zip in (moto's) S3 so the test can read exactly what was deployed.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import uuid
+import zipfile
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from deploy import checks, guardrails
 from deploy.stages import SETTINGS, stage_settings
 from tests.dynalite import free_port, wait_for_port
-from tests.lambda_package import ROOT, install_tools, make, offline_environ
+from tests.lambda_package import ROOT, copy_project, install_tools, make, offline_environ, try_make
 
 ZAPPA = ROOT / ".venv-deploy" / "bin" / "zappa"
 STAGES = {"dev": "TEST", "prod": "LIVE"}
+BUCKET = "counter-rehearsal-deploys"
+TOKEN = f"rehearsal-{uuid.uuid4().hex}"  # unique text: searched for in every byte the deploy left behind
+EVENTS = "PAGEVIEW,SIGNUP"
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +42,23 @@ def moto_endpoint():
         server.wait(timeout=10)
 
 
-def zappa(*args: str, env: dict[str, str]) -> str:
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A user's copy of the project: their bucket set, and the deployed zip kept in S3 for inspection."""
+    install_tools()
+    root = copy_project(tmp_path_factory.mktemp("project") / "counter")
+    settings = json.loads((root / "zappa_settings.json").read_text())
+    settings["dev"] |= {"s3_bucket": BUCKET, "delete_s3_zip": False}
+    (root / "zappa_settings.json").write_text(json.dumps(settings, indent=4))
+    # Where a user might keep the token for their shell: it must reach the function, never the zip.
+    (root / ".env").write_text(f"COUNTER_READ_TOKEN={TOKEN}\n")
+    return root
+
+
+def zappa(*args: str, env: dict[str, str], cwd=ROOT) -> subprocess.CompletedProcess:
     """``zappa ARGS`` from the deploy venv, as the README runs it (with that venv active)."""
-    done = subprocess.run([str(ZAPPA), *args], cwd=ROOT, env={**env, "VIRTUAL_ENV": str(ZAPPA.parent.parent)},
+    return subprocess.run([str(ZAPPA), *args], cwd=cwd, env={**env, "VIRTUAL_ENV": str(ZAPPA.parent.parent)},
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"zappa {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
 
 
 def aws(service: str, endpoint: str):
@@ -59,44 +82,164 @@ def test_policy_is_least_privilege(stage):
     ]
 
 
-def test_every_stage_gives_its_full_environment():
+def test_every_stage_gives_its_full_environment_and_no_secret():
     """``extends`` is a shallow merge: a stage's environment dict replaces its parent's whole."""
     raw = json.loads(SETTINGS.read_text())
-    for stage in STAGES:
-        assert set(raw[stage]["aws_environment_variables"]) == {"COUNTER_STORE", "COUNTER_TABLE_PREFIX"}
-        assert raw[stage]["aws_environment_variables"]["COUNTER_STORE"] == "dynamodb://"
+    assert raw["dev"]["aws_environment_variables"] == {
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "TEST", "COUNTER_EVENTS": "*"}
+    # prod's events are the owner's to choose: make deploy refuses until they do.
+    assert raw["prod"]["aws_environment_variables"] == {"COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "LIVE"}
 
 
-def test_deploy_status_undeploy_dev(moto_endpoint):
-    install_tools()
-    env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint)
-    config = stage_settings("dev")
-    out = make("deploy", "STAGE=dev", env=env)
-    assert "created table TEST_counters" in out
-    assert "Deployment complete!: https://" in out and ".execute-api.eu-west-1.amazonaws.com/dev" in out
+@pytest.mark.parametrize("stage", STAGES)
+def test_shipped_stages_carry_every_guard_rail(stage):
+    config = stage_settings(stage)
+    assert config["debug"] is False
+    assert 1 <= config["lambda_concurrency"] <= 10 and config["num_retained_versions"] == 3
+    assert config["api_throttle_rate"] <= 5 and config["api_throttle_burst"] <= 10
+    assert config["log_retention_days"] in (14, 30)
+    ready = {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": EVENTS}
+    assert checks.problems(stage, ready) == [
+        "s3_bucket in zappa_settings.json is still the placeholder counter-zappa-deploys-change-me: set it to a "
+        "bucket you own in eu-west-1."]
 
-    function = aws("lambda", moto_endpoint).get_function_configuration(FunctionName="counter-dev")
+
+@pytest.mark.parametrize(
+    ("where", "stage", "environ", "sentence"),
+    [("shipped", "dev", {"COUNTER_READ_TOKEN": TOKEN}, "s3_bucket in zappa_settings.json is still the placeholder"),
+     ("copy", "prod", {"COUNTER_EVENTS": EVENTS},
+      "make deploy STAGE=prod needs COUNTER_READ_TOKEN in your environment"),
+     ("copy", "dev", {}, "make deploy STAGE=dev needs COUNTER_READ_TOKEN in your environment"),
+     ("copy", "prod", {"COUNTER_READ_TOKEN": TOKEN}, "make deploy STAGE=prod needs COUNTER_EVENTS"),
+     ("copy", "prod", {"COUNTER_READ_TOKEN": "too-short", "COUNTER_EVENTS": "*"},
+      "COUNTER_READ_TOKEN has 9 characters; it needs at least 16"),
+     ("copy", "dev", {"COUNTER_READ_TOKEN": ""}, "COUNTER_READ_TOKEN is empty"),
+     ("copy", "prod", {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": "PAGEVIEW,bad name"},
+      "The prod function would refuse to start: COUNTER_EVENTS=")],
+    ids=["placeholder-bucket", "prod-no-token", "dev-no-token", "prod-no-events", "short-token", "empty-token",
+         "bad-events"],
+)
+def test_make_deploy_refuses_before_touching_aws(project, where, stage, environ, sentence):
+    """Every refusal is one sentence naming what to set, and comes before any AWS call (the endpoint is dead)."""
+    dead = offline_environ(AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", **environ)
+    done = try_make("deploy", f"STAGE={stage}", env=dead, cwd=ROOT if where == "shipped" else project)
+    assert done.returncode != 0
+    assert sentence in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and "Could not connect" not in done.stderr + done.stdout
+    assert "too-short" not in done.stdout + done.stderr  # a secret is never echoed
+
+
+def test_zappa_run_in_the_project_folder_refuses_to_build(project):
+    """Zappa zips its working folder; only make deploy and make package stage the app's files for it."""
+    (project / "counts.csv").write_text("day,event,count\n")
+    done = zappa("package", "dev", env=offline_environ(), cwd=project)
+    assert done.returncode != 0
+    assert "Use make deploy STAGE=... or make package STAGE=..." in done.stderr + done.stdout
+    assert not list(project.glob("*.zip"))
+
+
+def test_throttling_of_an_http_api_stage():
+    """A v2 (HTTP API) stage is throttled through its default route settings; moto_server lacks UpdateStage."""
+    session = boto3.session.Session(region_name="eu-west-1")
+    clients = {name: session.client(name) for name in ("cloudformation", "apigatewayv2")}
+    stubs = {name: Stubber(client) for name, client in clients.items()}
+    stubs["cloudformation"].add_response(
+        "describe_stack_resource",
+        {"StackResourceDetail": {"LogicalResourceId": "ApiV2", "PhysicalResourceId": "a1b2c3", "ResourceType":
+                                 "AWS::ApiGatewayV2::Api", "LastUpdatedTimestamp": "2026-11-27T12:00:00Z",
+                                 "ResourceStatus": "CREATE_COMPLETE"}},
+        {"StackName": "counter-prod", "LogicalResourceId": "ApiV2"})
+    stubs["apigatewayv2"].add_response(
+        "update_stage", {"StageName": "prod"},
+        {"ApiId": "a1b2c3", "StageName": "prod",
+         "DefaultRouteSettings": {"ThrottlingRateLimit": 5.0, "ThrottlingBurstLimit": 10}})
+    config = {**stage_settings("prod"), "apigateway_version": "v2"}
+    with stubs["cloudformation"], stubs["apigatewayv2"]:
+        said = guardrails.throttle(type("Session", (), {"client": lambda self, name: clients[name]})(), config,
+                                   "prod", "counter-prod")
+        for stub in stubs.values():
+            stub.assert_no_pending_responses()
+    assert said == "Throttled stage prod of API a1b2c3 (HTTP) to 5 requests/s, bursts of 10."
+
+
+def everything_stored(endpoint: str) -> dict[str, bytes]:
+    """Every object in every bucket of the rehearsal's S3, by bucket/key."""
+    s3 = aws("s3", endpoint)
+    return {f"{bucket['Name']}/{item['Key']}": s3.get_object(Bucket=bucket["Name"], Key=item["Key"])["Body"].read()
+            for bucket in s3.list_buckets()["Buckets"]
+            for item in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_deploy_status_undeploy(project, moto_endpoint, stage, monkeypatch):
+    config = stage_settings(stage)
+    env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
+    out = make("deploy", f"STAGE={stage}", env=env, cwd=project)
+    assert f"created table {STAGES[stage]}_counters" in out
+    assert "Deployment complete!: https://" in out and f".execute-api.eu-west-1.amazonaws.com/{stage}" in out
+    assert f"Throttled stage {stage} of API " in out and f" (REST) to {config['api_throttle_rate']} requests/s" in out
+    assert f"Log group /aws/lambda/counter-{stage} keeps {config['log_retention_days']} days." in out
+    assert TOKEN not in out
+
+    name = f"counter-{stage}"
+    lambdas = aws("lambda", moto_endpoint)
+    function = lambdas.get_function_configuration(FunctionName=name)
     assert function["Runtime"] == "python3.11"
     assert function["Handler"] == "handler.lambda_handler"
     assert (function["MemorySize"], function["Timeout"]) == (config["memory_size"], config["timeout_seconds"])
-    assert function["Environment"]["Variables"] == {"COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "TEST"}
+    assert function["Environment"]["Variables"] == {
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage], "COUNTER_EVENTS": EVENTS,
+        "COUNTER_READ_TOKEN": TOKEN}
     assert function["CodeSize"] < 2 * 1024 * 1024
+    assert lambdas.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == \
+        config["lambda_concurrency"]
+
+    group = aws("logs", moto_endpoint).describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in group] == [
+        (f"/aws/lambda/{name}", config["log_retention_days"])]
+
+    gateway = aws("apigateway", moto_endpoint)
+    api = next(item["id"] for item in gateway.get_rest_apis()["items"] if item["name"] == name)
+    settings = gateway.get_stage(restApiId=api, stageName=stage)["methodSettings"]["*/*"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (
+        config["api_throttle_rate"], config["api_throttle_burst"])
 
     iam = aws("iam", moto_endpoint)
-    role = "counter-dev-ZappaLambdaExecutionRole"
+    role = f"counter-{stage}-ZappaLambdaExecutionRole"
     assert function["Role"].endswith(f":role/{role}")
     assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["zappa-permissions"]
     assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     granted = iam.get_role_policy(RoleName=role, PolicyName="zappa-permissions")["PolicyDocument"]
-    assert granted == json.loads((ROOT / "deploy" / "policy-dev.json").read_text())
-    actions = [action for statement in granted["Statement"] for action in statement["Action"]]
-    assert not [action for action in actions if "*" in action]
+    assert granted == json.loads((ROOT / "deploy" / f"policy-{stage}.json").read_text())
 
-    status = zappa("status", "dev", env=env)
-    assert "Lambda Name:          counter-dev" in status
-    assert "API Gateway URL:      https://" in status
+    rules = [rule["Name"] for rule in aws("events", moto_endpoint).list_rules()["Rules"]]
+    assert any(rule.startswith(f"{name}-zappa-keep-warm") for rule in rules) == config["keep_warm"]
 
-    zappa("undeploy", "dev", "--yes", env=env)
-    functions = aws("lambda", moto_endpoint).list_functions()["Functions"]
-    assert "counter-dev" not in [f["FunctionName"] for f in functions]
-    assert "TEST_counters" in aws("dynamodb", moto_endpoint).list_tables()["TableNames"]
+    # The token reached Lambda's configuration and nothing else: not the zip, not S3, not the output.
+    stored = everything_stored(moto_endpoint)
+    zips = {key: data for key, data in stored.items() if key.startswith(f"{BUCKET}/{name}-") and key.endswith(".zip")}
+    assert len(zips) == 1 and stored
+    assert [key for key, data in stored.items() if TOKEN.encode() in data] == []
+    shipped = zipfile.ZipFile(io.BytesIO(next(iter(zips.values()))))
+    assert [n for n in shipped.namelist() if TOKEN.encode() in shipped.read(n)] == []
+    assert "DEBUG=False" in shipped.read("zappa_settings.py").decode()
+    assert "counter_app/__init__.py" in shipped.namelist()
+    assert not {".env", "zappa_settings.json", "Makefile"} & set(shipped.namelist())
+
+    # A later zappa update sends the committed environment only; Zappa keeps what the function already has.
+    from zappa.core import Zappa
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    Zappa(aws_region="eu-west-1", desired_role_arn=function["Role"]).update_lambda_configuration(
+        function["FunctionArn"], name, function["Handler"], timeout=function["Timeout"],
+        memory_size=function["MemorySize"], runtime=function["Runtime"],
+        aws_environment_variables=dict(config["aws_environment_variables"]), wait=False)
+    assert lambdas.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
+        "COUNTER_READ_TOKEN"] == TOKEN
+
+    status = zappa("status", stage, env=env, cwd=project)
+    assert status.returncode == 0 and f"Lambda Name:          {name}" in status.stdout
+
+    assert zappa("undeploy", stage, "--yes", env=env, cwd=project).returncode == 0
+    assert name not in [f["FunctionName"] for f in lambdas.list_functions()["Functions"]]
+    assert f"{STAGES[stage]}_counters" in aws("dynamodb", moto_endpoint).list_tables()["TableNames"]

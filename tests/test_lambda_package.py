@@ -8,9 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from deploy.package import app_files
 from deploy.stages import stage_settings
 from tests.dynalite import free_port
-from tests.lambda_package import STAGES, LambdaFunction, http_event, new_event, rest_event
+from tests.lambda_package import (
+    API_HOST, DEPLOY_VENV, STAGES, LambdaFunction, copy_project, http_event, make, new_event, offline_environ,
+    rest_event,
+)
 
 # The packaged app runs on the real clock, so the day must stay inside its backdating window.
 DAY = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y%m%d")
@@ -61,6 +65,33 @@ def test_package_is_slim(packages, stage):
     assert f"API_STAGE='{stage}'" in settings
     assert "APP_MODULE='wsgi'" in settings and "APP_FUNCTION='app'" in settings
     assert "BINARY_SUPPORT=True" in settings
+    assert "DEBUG=False" in settings  # Zappa's default, True, puts tracebacks in 500 replies
+
+
+# What a user's project folder may hold besides the app: none of it may ship.
+DECOYS = {".env": "COUNTER_READ_TOKEN=decoy-secret-value\n", "counts.csv": "day,event,count\n20261127,A,1\n",
+          "export.json": "[]\n", "backup.sqlite3": "SQLite format 3\0", "notes.txt": "private notes\n",
+          "old-site/index.html": "<p>old</p>\n", "counter_app/export.csv": "day,event,count\n",
+          "counter_app/notes.txt": "notes\n", "counter_app/static/backup.sqlite3": "SQLite format 3\0",
+          "counter_app/templates/draft.txt": "draft\n", "instance/counter.sqlite3": "SQLite format 3\0"}
+
+
+def test_package_holds_only_the_app_and_its_libraries(tmp_path):
+    project = copy_project(tmp_path / "counter")
+    for name, text in DECOYS.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    make("package", "STAGE=dev", env=offline_environ(), cwd=project)
+    archive = zipfile.ZipFile(project / "dist" / "counter-dev.zip")
+    names = set(archive.namelist())
+    assert not {name for name in names if name in DECOYS or name.startswith("old-site/")}
+    assert not [name for name in names if b"decoy-secret-value" in archive.read(name)]
+    own = {str(name) for name in app_files(project)}
+    assert own <= names and "counter_app/templates/token.html" in own and "counter_app/static/counter.js" in own
+    libraries = {path.name for path in (DEPLOY_VENV / "lib" / "python3.11" / "site-packages").iterdir()}
+    zappa_own = {"handler.py", "zappa_settings.py", "package_info.json", "__init__.py"}
+    strays = {name for name in names - own - zappa_own if name.split("/")[0] not in libraries}
+    assert strays == set()
 
 
 def test_rest_v1_counts_into_the_stage_table(function, tables):
@@ -157,7 +188,16 @@ def test_lambda_and_zappa_environment(function):
     assert environ["SERVERTYPE"] == "AWS Lambda" and environ["FRAMEWORK"] == "Zappa"
     assert environ["AWS_REGION"] == stage_settings(stage)["aws_region"]
     assert {k: v for k, v in environ.items() if k.startswith("COUNTER_")} == {
-        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage]}
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage],
+        **({"COUNTER_EVENTS": "*"} if stage == "dev" else {})}
+
+
+def test_a_crash_inside_zappa_shows_no_traceback(function):
+    """With debug false, Zappa's own 500 says where to look (zappa tail), not what broke."""
+    reply = function.invoke({"httpMethod": "GET", "headers": {"Host": API_HOST}, "requestContext": {}})
+    assert reply["statusCode"] == 500
+    assert "zappa tail" in reply["body"] and "traceback" not in reply["body"].lower()
+    assert "'path'" in function.logs  # the cause (a KeyError) goes to CloudWatch instead
 
 
 def test_store_down_is_503(packages, tables):

@@ -14,6 +14,7 @@ from tests.conftest import NOW
 
 FUZZ_EXAMPLES = 40  # per operation and mode: keeps the whole run to seconds
 PRIVATE_EXAMPLES = 10  # every reply is the same refusal: a few per operation show its shape
+TOKEN = "s3cret-read-token"
 
 
 def fuzzed(config: dict, examples: int = 1) -> schemathesis.BaseSchema:
@@ -37,7 +38,7 @@ def fuzzed(config: dict, examples: int = 1) -> schemathesis.BaseSchema:
 schema = fuzzed({}, FUZZ_EXAMPLES)
 # With a read token and no credentials, the read routes' 401 replies (JSON, or the dashboard's
 # HTML token form) are checked against the document too.
-private = fuzzed({"READ_TOKEN": "s3cret"}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|badge.svg|dashboard)$")
+private = fuzzed({"READ_TOKEN": TOKEN}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|badge.svg|dashboard)$")
 
 
 def call(case):
@@ -78,7 +79,7 @@ DOWN = {"STORE_DOWN": True}  # not a setting: the test makes the store's reads a
         ({}, "GET", "/pixel.gif", {"query": {"e": "A"}, "headers": {"User-Agent": "Googlebot/2.1"}}, 200),
         ({"EVENTS": "A"}, "GET", "/pixel.gif", {"query": {"e": "B"}}, 422),
         ({"MAX_EVENTS_PER_DAY": 1}, "GET", "/pixel.gif", {"query": {"e": "B"}}, 409),
-        ({"READ_TOKEN": "s3cret"}, "POST", "/dashboard", {"query": {"from": "20261101"}, "body": {"token": "s3cret"},
+        ({"READ_TOKEN": TOKEN}, "POST", "/dashboard", {"query": {"from": "20261101"}, "body": {"token": TOKEN},
                                                           "media_type": "application/x-www-form-urlencoded"}, 303),
         (DOWN, "GET", "/pixel.gif", {"query": {"e": "A"}}, 503),
         (DOWN, "GET", "/badge.svg", {"query": {"e": "A"}}, 503),

@@ -88,6 +88,14 @@ def test_a_numeric_only_allowlist_from_environment(tmp_path, monkeypatch):
     assert client.get("/?e=500").status_code == 422
 
 
+@pytest.mark.parametrize("value", ["*", " * "])
+def test_star_allows_any_name_on_purpose(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("COUNTER_EVENTS", value)  # prod's deploy insists on an explicit COUNTER_EVENTS
+    app = make(tmp_path)
+    assert app.config["EVENTS"] is None
+    assert app.test_client().get("/?e=ANYTHING").status_code == 200
+
+
 def test_defaults(app):
     assert app.config["EVENTS"] is None
     assert (app.config["BACKDATE_DAYS"], app.config["MAX_EVENTS_PER_DAY"]) == (31, 200)
@@ -96,7 +104,8 @@ def test_defaults(app):
 
 @pytest.mark.parametrize(
     "name,value",
-    [("EVENTS", "PAGEVIEW,bad name"), ("EVENTS", ","), ("EVENTS", {"a": 1}), ("BACKDATE_DAYS", "-1"),
+    [("EVENTS", "PAGEVIEW,bad name"), ("EVENTS", ","), ("EVENTS", "PAGEVIEW,*"), ("EVENTS", {"a": 1}),
+     ("BACKDATE_DAYS", "-1"),
      ("BACKDATE_DAYS", "a week"), ("BACKDATE_DAYS", "1.5"), ("MAX_EVENTS_PER_DAY", "0"),
      ("MAX_EVENTS_PER_DAY", "true"), ("COUNT_BOTS", "maybe"), ("PUBLIC_BADGES", "2")],
 )
@@ -124,7 +133,7 @@ def test_public_badges_opens_routes_guarded_with_it(tmp_path, monkeypatch, value
     from counter_app.auth import read_access
 
     monkeypatch.setenv("COUNTER_PUBLIC_BADGES", value)
-    app = make(tmp_path, READ_TOKEN="s3cret")
+    app = make(tmp_path, READ_TOKEN="s3cret-read-token")
     app.add_url_rule("/badge-like", "badge_like", read_access("PUBLIC_BADGES")(lambda: "ok"))
     assert app.test_client().get("/badge-like").status_code == status
     assert app.test_client().get("/summary").status_code == 401

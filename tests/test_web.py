@@ -12,6 +12,7 @@ from counter_app.badge import render
 from tests.conftest import NOW, TODAY
 
 SVG = "{http://www.w3.org/2000/svg}"
+TOKEN = "s3cret-read-token"
 
 
 def totals(client):
@@ -115,8 +116,9 @@ def test_badge_text_is_xml_escaped():
 
 @pytest.mark.parametrize("public,status", [(False, 401), (True, 200)])
 def test_badge_follows_read_token_unless_public(tmp_path, public, status):
-    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "s3cret", "PUBLIC_BADGES": public,
+    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": TOKEN, "PUBLIC_BADGES": public,
                       "CLOCK": lambda: NOW})
     client = app.test_client()
     assert client.get("/badge.svg", query_string={"e": "x"}).status_code == status
-    assert client.get("/badge.svg", query_string={"e": "x"}, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    with_token = client.get("/badge.svg", query_string={"e": "x"}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert with_token.status_code == 200

@@ -1,0 +1,68 @@
+"""``python -m deploy COMMAND STAGE``: what ``make package``, ``make create-table`` and ``make deploy`` run.
+
+- ``check STAGE``: refuse, before anything touches AWS, a stage that is not fit to face the internet;
+- ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
+- ``create-table STAGE``: create the stage's table with the function's own environment;
+- ``deploy STAGE``: ``zappa deploy`` (or ``update``) from the staged app, then throttling and log retention;
+- ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import boto3
+
+from . import checks, cost, guardrails
+from .package import package, run, staged
+from .stages import ROOT, function_environment, function_name, stage_environment, stage_settings
+
+
+def check(stage: str) -> None:
+    """Stop with one sentence per problem if the stage must not be deployed as it is."""
+    found = checks.problems(stage)
+    if found:
+        raise SystemExit("\n".join(["Not deploying:", *found]))
+
+
+def create_table(stage: str) -> None:
+    """``flask create-table`` with exactly the environment the stage's function gets."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("COUNTER_")}
+    run("flask", "--app", "wsgi", "create-table", cwd=ROOT, env={**environ, **stage_environment(stage)})
+
+
+def deploy(stage: str) -> None:
+    """First time ``zappa deploy``, afterwards ``zappa update``, then the guard rails Zappa cannot set."""
+    check(stage)
+    config = stage_settings(stage)
+    with staged(stage, function_environment(stage)) as (app, settings):
+        command = "update" if _deployed(stage, config["aws_region"]) else "deploy"
+        run("zappa", command, stage, "-s", str(settings), cwd=app)
+    for done in guardrails.apply(stage):
+        print(done)
+
+
+def _deployed(stage: str, region: str) -> bool:
+    client = boto3.session.Session(region_name=region).client("lambda")
+    try:
+        client.get_function(FunctionName=function_name(stage))
+    except client.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def main(argv: list[str]) -> None:
+    """Run one command; see the module's docstring."""
+    if argv == ["bill"]:
+        print(cost.bill_table(), end="")
+        return
+    command, stage = argv
+    if command == "package":
+        print(package(stage, ROOT / "dist" / f"counter-{stage}.zip"))
+        return
+    {"check": check, "create-table": create_table, "deploy": deploy}[command](stage)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,50 @@
+"""The worst-case monthly bill: the docs quote what the settings imply, and its assumptions hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from counter_app import create_app
+from deploy import cost
+from deploy.stages import stage_settings
+from tests.conftest import NOW
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "deploying.md"
+README = DOCS.parent.parent / "README.md"
+
+
+def test_docs_quote_the_bill_of_the_shipped_settings():
+    """Change a throttle, the concurrency or a price, and `make bill` prints what the docs must say."""
+    text = DOCS.read_text()
+    assert cost.bill_table() in text
+    assert cost.price_list() in text
+    total = sum(cost.worst_case(stage_settings("prod")).values())
+    assert f"worst case is **${total:,.2f} a month**" in " ".join(README.read_text().split())
+
+
+def test_the_bill_follows_the_settings():
+    config = stage_settings("prod")
+    base = cost.worst_case(config)
+    doubled = cost.worst_case({**config, "api_throttle_rate": 2 * config["api_throttle_rate"]})
+    assert doubled["API Gateway"] == pytest.approx(2 * base["API Gateway"])
+    assert doubled["Lambda compute"] == base["Lambda compute"]  # still bound by the reserved instances
+    http_api = cost.worst_case({**config, "apigateway_version": "v2", "architecture": "arm64"})
+    assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5)  # one route, $1.00
+    assert http_api["Lambda compute"] == pytest.approx(base["Lambda compute"] * 0.8, rel=1e-4)
+    assert cost.requests_per_month(config) == config["api_throttle_rate"] * 2 * 30 * 86400
+
+
+def test_largest_reply_without_the_token_fits_the_bill(tmp_path):
+    """The bill's data-transfer line assumes no reply to an anonymous caller exceeds LARGEST_REPLY_BYTES."""
+    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN": "x" * 16, "CLOCK": lambda: NOW})
+    client = app.test_client()
+    paths = [re.sub(r"<[^>]+>", "x", rule.rule) for rule in app.url_map.iter_rules() if "GET" in rule.methods]
+    paths += ["/static/dashboard.css", "/static/counter.js", "/?e=PAGEVIEW", "/pixel.gif?e=PAGEVIEW"]
+    sizes = {}
+    for path in paths:
+        with client.get(path) as reply:
+            sizes[path] = len(reply.get_data()) + sum(len(k) + len(v) + 4 for k, v in reply.headers.items())
+    assert "/openapi.json" in sizes and max(sizes.values()) <= cost.LARGEST_REPLY_BYTES, sizes
