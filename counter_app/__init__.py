@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_EVENTS_PER_DAY": 200,
     "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
+    "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a

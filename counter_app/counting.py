@@ -15,14 +15,15 @@ bp = Blueprint("counting", __name__)
 
 
 def record(*, mail: bool = False) -> dict:
-    """Validate the request's ``e`` and ``c`` and apply the policy, then count it; raise before any write.
+    """Validate the request's ``e``, ``c`` and ``id`` and apply the policy, then count it; raise before any write.
 
     :param mail: the route is the pixel, which mail services fetch for a person reading an e-mail.
     """
-    raw_event, raw_day = params.increment(request)
+    raw_event, raw_day, raw_key = params.increment(request)
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
     event = params.event_name(raw_event)
+    key = None if raw_key is params.MISSING else params.idempotency_key(raw_key)
     today = days.today()
     when = today if raw_day is params.MISSING else params.day(raw_day)
     day = days.to_int(when)
@@ -31,11 +32,28 @@ def record(*, mail: bool = False) -> dict:
     config = current_app.config
     # With an allowlist every name that gets here is known, so no slot can be taken from it.
     cap = None if config["EVENTS"] is not None else config["MAX_EVENTS_PER_DAY"]
-    count = get_store().incr(day, event, max_events=cap)
-    reply = {"status": "success", "eventkey": event, "day": day}
-    if read_allowed():  # a private counter's total is a read: it needs the token like /summary
+    shown = read_allowed()  # a private counter's total is a read: it needs the token like /summary
+    count, duplicate = _add(day, event, key, cap, read=shown)
+    reply: dict = {"status": "success", "eventkey": event, "day": day}
+    if shown:
         reply["count"] = count
+    if duplicate:
+        reply["duplicate"] = True
     return reply
+
+
+def _add(day: int, event: str, key: str | None, cap: int | None, *, read: bool) -> tuple[int | None, bool]:
+    """Add 1 to the counter, or with an idempotency ``key`` only if the key was not applied yet.
+
+    :return: the count (``None`` if not ``read`` and the store had to read it) and whether it was a duplicate.
+    """
+    store = get_store()
+    if key is None:
+        return store.incr(day, event, max_events=cap), False
+    now = int(days.now().timestamp())
+    hours = current_app.config["IDEMPOTENCY_HOURS"]
+    done = store.incr_once(day, event, key, now=now, expires=now + hours * 3600, max_events=cap, read=read)
+    return done.count, done.duplicate
 
 
 @bp.route("/", methods=["GET", "POST"])

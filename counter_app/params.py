@@ -19,6 +19,8 @@ from . import days
 # No leading "-": a spreadsheet opening an export would take "-A1-B1" for a formula.
 EVENT = re.compile(r"[A-Z0-9_.:/][A-Z0-9_.:/-]{0,63}")
 EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /, not starting with -"
+# Long enough to be unguessable when random (a UUID is 36), short enough to keep an id record small.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _BLANKS = " \t\r\n"
 MISSING: Any = object()
 Values = MultiDict | dict[str, Any]  # a form or query string, or a JSON object
@@ -46,6 +48,13 @@ def day(value: Any, name: str = "c") -> date:
         return days.parse(value, name)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
+
+
+def idempotency_key(value: Any, name: str = "id") -> str:
+    """Check an idempotency key as sent: no trimming or case folding, since it is compared exactly."""
+    if not isinstance(value, str) or not IDEMPOTENCY_KEY.fullmatch(value):
+        raise BadRequest(f"'{name}' must be 16 to 64 characters of A-Z a-z 0-9 _ -, such as a UUID.")
+    return value
 
 
 def single(values: Values, name: str) -> Any:
@@ -95,16 +104,16 @@ def _json_object(text: str) -> dict[str, Any]:
     return data
 
 
-def increment(request: Request) -> tuple[Any, Any]:
-    """The raw ``e`` and ``c`` of a request (``MISSING`` if absent), from its query string and body."""
+def increment(request: Request) -> tuple[Any, Any, Any]:
+    """The raw ``e``, ``c`` and ``id`` of a request (``MISSING`` if absent), from its query string and body."""
     body = _body(request) if request.method == "POST" else MultiDict()
     found = []
-    for name in ("e", "c"):
+    for name in ("e", "c", "id"):
         query, sent = single(request.args, name), single(body, name)
         if query is not MISSING and sent is not MISSING:
             raise BadRequest(f"Give '{name}' only once.")
         found.append(sent if query is MISSING else query)
-    return found[0], found[1]
+    return found[0], found[1], found[2]
 
 
 def event_filter(value: Any) -> set[str] | None:

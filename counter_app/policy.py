@@ -19,6 +19,7 @@ WHOLE = {
     "BACKDATE_DAYS": (0, 36500),  # a century; older days are the owner's to import
     "MAX_EVENTS_PER_DAY": (1, 1_000_000),  # a DynamoDB day item (400 KB) holds far fewer
     "MAX_CONTENT_LENGTH": (0, 1024 * 1024),  # a counting body is a few bytes
+    "IDEMPOTENCY_HOURS": (1, 720),  # retries come within minutes; every id is kept (and stored) this long
 }
 
 

@@ -11,18 +11,19 @@ from flask.cli import with_appcontext
 from .storage import Storage, StoreUnavailable, storage_from_url
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
+IDS_TABLE = "counter_ids"  # idempotency keys: <TABLE_PREFIX>_counter_ids
 
 
-def table_name(config: dict) -> str:
-    """``<TABLE_PREFIX>_<TABLE>``, such as ``TEST_counters``.
+def table_name(config: dict, table: str | None = None) -> str:
+    """``<TABLE_PREFIX>_<TABLE>``, such as ``TEST_counters``, or ``<TABLE_PREFIX>_<table>`` if given.
 
-    :raises ValueError: naming both settings, if the name is not one DynamoDB accepts.
+    :raises ValueError: naming the settings it comes from, if the name is not one DynamoDB accepts.
     """
-    name = f"{config['TABLE_PREFIX']}_{config['TABLE']}"
+    name = f"{config['TABLE_PREFIX']}_{table or config['TABLE']}"
     if not TABLE_NAME.fullmatch(name):
+        settings = "COUNTER_TABLE_PREFIX makes" if table else "COUNTER_TABLE_PREFIX and COUNTER_TABLE make"
         raise ValueError(
-            f"COUNTER_TABLE_PREFIX and COUNTER_TABLE make the table name {name[:80]!r}, "
-            "which must be 3 to 255 characters of A-Z a-z 0-9 _ . -"
+            f"{settings} the table name {name[:80]!r}, which must be 3 to 255 characters of A-Z a-z 0-9 _ . -"
         )
     return name
 
@@ -44,5 +45,7 @@ def create_table_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Build the store named by ``STORE`` and register its CLI command."""
-    app.extensions["counter.store"] = storage_from_url(app.config["STORE"], table=table_name(app.config))
+    app.extensions["counter.store"] = storage_from_url(
+        app.config["STORE"], table=table_name(app.config), ids_table=table_name(app.config, IDS_TABLE)
+    )
     app.cli.add_command(create_table_command)

@@ -12,6 +12,7 @@ from counter_app import create_app
 from counter_app.store import get_store
 from tests.dynalite import Dynalite
 from tests.lambda_package import STAGES, build, make, sandbox_environ
+from tests.moto_server import MotoServer
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 TODAY = 20261127
@@ -69,8 +70,8 @@ def dynalite():
     server.stop()
 
 
-def dynalite_app(server: Dynalite, monkeypatch, **config):
-    """An app on a fresh table of its own in ``server``."""
+def dynalite_app(server: Dynalite | MotoServer, monkeypatch, **config):
+    """An app on a fresh table of its own in ``server`` (dynalite, or another DynamoDB endpoint)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint)
     app = create_app(
         {"TESTING": True, "STORE": "dynamodb://", "TABLE_PREFIX": f"T{uuid.uuid4().hex[:12]}",
@@ -78,6 +79,14 @@ def dynalite_app(server: Dynalite, monkeypatch, **config):
     )
     app.test_cli_runner().invoke(args=["create-table"], catch_exceptions=False)
     return app
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto served by one thread: the DynamoDB stand-in that runs transactions (dynalite lacks them)."""
+    server = MotoServer().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -125,3 +134,11 @@ def any_app(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
         return request.getfixturevalue("app")
     return dynalite_app(request.getfixturevalue("dynalite"), monkeypatch)
+
+
+@pytest.fixture(params=["sqlite", "moto"])
+def once_app(request, tmp_path, monkeypatch):
+    """The same app on each store that can apply an id and an increment together (dynalite cannot)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("app")
+    return dynalite_app(request.getfixturevalue("moto_server"), monkeypatch)

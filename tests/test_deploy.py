@@ -72,10 +72,15 @@ def test_policy_is_least_privilege(stage):
     region, name = config["aws_region"], f"{config['project_name']}-{stage}"
     table = f"{config['aws_environment_variables']['COUNTER_TABLE_PREFIX']}_counters"
     assert table == f"{STAGES[stage]}_counters"
+    ids = f"arn:aws:dynamodb:{region}:*:table/{STAGES[stage]}_counter_ids"
     assert policy["Statement"] == [
         {"Sid": "CountersTable", "Effect": "Allow",
          "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
          "Resource": f"arn:aws:dynamodb:{region}:*:table/{table}"},
+        # An id is written only together with its increment, so never by a PutItem of its own.
+        {"Sid": "IdsTableInTransactions", "Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": ids,
+         "Condition": {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}}},
+        {"Sid": "IdsTableRead", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": ids},
         {"Sid": "OwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"arn:aws:logs:{region}:*:log-group:/aws/lambda/{name}:*"},

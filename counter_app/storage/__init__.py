@@ -6,7 +6,16 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import MAX_COUNT, ConfigurationError, CounterAtLimit, Counts, Storage, StoreUnavailable, TooManyEvents
+from .base import (
+    MAX_COUNT,
+    ConfigurationError,
+    CounterAtLimit,
+    Counts,
+    Once,
+    Storage,
+    StoreUnavailable,
+    TooManyEvents,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -14,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "CounterAtLimit",
     "Counts",
+    "Once",
     "Storage",
     "StoreUnavailable",
     "TooManyEvents",

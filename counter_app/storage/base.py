@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 Counts = dict[int, dict[str, int]]
@@ -53,6 +54,16 @@ def week_before(day: int) -> list[int]:
     return [d.year * 10000 + d.month * 100 + d.day for d in before]
 
 
+@dataclass(frozen=True)
+class Once:
+    """What an idempotent increment did."""
+
+    count: int | None
+    """The counter's value (after this increment, or now for a duplicate); ``None`` when not asked for."""
+    duplicate: bool
+    """The id was already applied within its window, so nothing was added."""
+
+
 class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
 
@@ -68,6 +79,24 @@ class Storage(ABC):
         :raises TooManyEvents: if ``event`` is new and unknown and the day is full; nothing is written.
         :raises CounterAtLimit: if the counter would pass :data:`MAX_COUNT`; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def incr_once(
+        self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
+        read: bool = True,
+    ) -> Once:
+        """Add 1 to the counter and record ``key``, in one atomic write, unless ``key`` is recorded already.
+
+        :param key: the increment's idempotency key; a recorded key that expired at or before ``now`` is not.
+        :param now: the time, in seconds since the epoch.
+        :param expires: when ``key`` stops being recorded, in seconds since the epoch.
+        :param max_events: as for :meth:`incr`; a recorded key never needs a slot.
+        :param read: return the count; ``False`` spares a read where the write does not return it.
+        :raises TooManyEvents: as for :meth:`incr`, for a key not recorded; nothing is written.
+        :raises CounterAtLimit: as for :meth:`incr`, for a key not recorded; nothing is written.
+        :raises StoreUnavailable: if the write is not confirmed: the key and the increment are both
+            written or neither is, so the same call may be made again.
         """
 
     @abstractmethod

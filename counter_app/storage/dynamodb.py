@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as NotConnected
 
-from .base import MAX_COUNT, CounterAtLimit, Counts, Storage, StoreUnavailable, TooManyEvents, Write, week_before
+from .base import MAX_COUNT, CounterAtLimit, Counts, Once, Storage, StoreUnavailable, TooManyEvents, Write, week_before
 from .placement import KEY, Update, Updates, View, Views, days_between, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
@@ -23,9 +23,15 @@ ATTEMPTS = 3  # per call, only when the failure proves the call was not applied
 EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expressions far below DynamoDB's 4 KB limit
 WORKERS = 8  # concurrent UpdateItem calls in write_many
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+# Refused before anything was applied, so sent again: throttling, and an item that a transaction holds.
+UNAPPLIED = THROTTLED | {"TransactionConflictException"}
+# Why a transaction was cancelled, when none of them means it may succeed if sent again.
+UNAPPLIED_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 # Faults that pass on their own, so a client's retry can succeed; AccessDenied or a missing table do not.
-TRANSIENT = THROTTLED | {"InternalServerError", "ServiceUnavailable"}
+TRANSIENT = UNAPPLIED | {"InternalServerError", "ServiceUnavailable"}
 HEALTH_KEY = 1  # never written: the health check reads it
+ID = "Id"  # the ids table's key (S): an increment's idempotency key
+EXPIRES = "expires"  # the ids table's TTL attribute, in seconds since the epoch
 
 # botocore's own retries would resend an ADD whose reply timed out, which
 # DynamoDB may already have applied, so every call is sent once and _call
@@ -47,10 +53,15 @@ class DynamoDBStorage(Storage):
 
     :param url: ``dynamodb://``.
     :param table: the table name, ``<prefix>_counters``.
+    :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, keyed by ``Id`` (S).
     """
 
-    def __init__(self, url: str, *, table: str = "TEST_counters", sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.table = table
+        self.ids_table = ids_table
         self._sleep = sleep
         self._client: Any = None
         self._lock = threading.Lock()
@@ -66,12 +77,12 @@ class DynamoDBStorage(Storage):
         return self._client
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """Send one call, again after throttling or a failed connection (neither applied it)."""
+        """Send one call, again after a refusal that applied nothing (see :func:`_unapplied`) or a failed connection."""
         for attempt in range(ATTEMPTS):
             try:
                 return getattr(self.client, operation)(**kwargs)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in THROTTLED or attempt == ATTEMPTS - 1:
+                if not _unapplied(exc) or attempt == ATTEMPTS - 1:
                     raise
             except NotConnected:
                 if attempt == ATTEMPTS - 1:
@@ -94,15 +105,46 @@ class DynamoDBStorage(Storage):
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}", transient=lost) from exc
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        return self._count(Updates(day, event, amount), max_events, self._send)
+        return _value(self._count(Updates(day, event, amount), max_events, self._send), event)
+
+    def incr_once(
+        self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
+        read: bool = True,
+    ) -> Once:
+        claim = {
+            "TableName": self.ids_table,
+            "Item": {ID: {"S": key}, EXPIRES: {"N": str(expires)}},
+            # TTL deletes a record some time after it expires, not at once: until then it must not count.
+            "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
+            "ExpressionAttributeNames": {"#id": ID, "#expires": EXPIRES},
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+        sent: list[Update] = []
+
+        def send(update: Update) -> dict[str, Any] | None:
+            sent.append(update)
+            return self._transact(claim, update)
+
+        try:
+            reply = self._count(Updates(day, event, 1), max_events, send)
+        except _Duplicate:
+            return Once(self._current(day, event) if read else None, duplicate=True)
+        except TooManyEvents:
+            # A process that saw the day full refuses an unknown name without a call, so without seeing the id.
+            if sent or not self._recorded(key, now):
+                raise
+            return Once(self._current(day, event) if read else None, duplicate=True)
+        # A transaction returns no values: read the count from the item the increment went to.
+        return Once(_number(self._get_item(reply["Key"], event), event) if read else None, duplicate=False)
 
     def _count(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
-    ) -> int:
+    ) -> dict[str, Any]:
         """Count one increment in the item its name belongs in: the one place that decides it.
 
         :param send: applies one :class:`Update` and returns its reply, or ``None`` if its
             condition failed; a caller that must wrap each write (in a transaction) passes its own.
+        :return: the reply of the ``send`` that counted it.
         """
         day, event = updates.day, updates.event
         view = self._views.get(day)
@@ -111,13 +153,13 @@ class DynamoDBStorage(Storage):
             # The hot path, and a cold start's first try: one call, no read, for a name the day item holds.
             reply = send(updates.existing(day))
             if reply:
-                return _value(reply, event)
+                return reply
             view = view or self._load(day)
         if view.belongs_in_day(event):
             reply = (event not in view.in_day and send(updates.into_day())) or send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
-                return _value(reply, event)
+                return reply
             if self._holds(day, event):
                 raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
             view.spilled.add(event)  # the day item's bytes are spent: count it with the newcomers
@@ -126,7 +168,7 @@ class DynamoDBStorage(Storage):
     def _count_newcomer(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
         view: View, tried_day: bool,
-    ) -> int:
+    ) -> dict[str, Any]:
         """Count a name that is not the day item's in the day's newcomers item: freely if known, else in a slot."""
         day, event, key = updates.day, updates.event, newcomers(updates.day)
         known = max_events is None or event in view.known
@@ -138,7 +180,7 @@ class DynamoDBStorage(Storage):
             reply = send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
-                return _value(reply, event)
+                return reply
         if reply is None and known:
             reply = send(updates.known_newcomer())
             if reply is None:
@@ -152,7 +194,7 @@ class DynamoDBStorage(Storage):
                     raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
                 raise TooManyEvents(f"day {day} already has {max_events} new events")
         view.in_newcomers.add(event)
-        return _value(reply, event)
+        return reply
 
     def _load(self, day: int) -> View:
         """Read the day's two items and those of the week before (one BatchGetItem) into a fresh view."""
@@ -160,16 +202,25 @@ class DynamoDBStorage(Storage):
         keys = [{KEY: {"N": str(key)}} for d in [day, *week] for key in (d, newcomers(d))]
         return self._views.put(day, View.of(day, self._batch_get(keys), week))
 
-    def _get_item(self, key: int, *names: str) -> dict[str, Any]:
-        """One consistent ``GetItem`` of item ``key`` (only the attributes ``names``, if given); ``{}`` if missing."""
-        options: dict[str, Any] = {}
-        if names:
-            options["ProjectionExpression"] = ", ".join(f"#a{n}" for n in range(len(names)))
-            options["ExpressionAttributeNames"] = {f"#a{n}": name for n, name in enumerate(names)}
+    def _get_item(self, key: int | str, *names: str, table: str | None = None) -> dict[str, Any]:
+        """One consistent ``GetItem`` of item ``key`` (only the attributes ``names``, if given); ``{}`` if missing.
+
+        :param table: another table keyed by a string ``Id`` (the ids table); ``key`` is then that string.
+        """
+        where = {KEY: {"N": str(key)}} if table is None else {ID: {"S": str(key)}}
         with self._errors():
-            reply = self._call("get_item", TableName=self.table, Key={KEY: {"N": str(key)}}, ConsistentRead=True,
-                               **options)
+            reply = self._call("get_item", TableName=table or self.table, Key=where, ConsistentRead=True,
+                               **_projection(names))
         return reply.get("Item", {})
+
+    def _recorded(self, key: str, now: int) -> bool:
+        """Whether the ids table holds ``key``, unexpired."""
+        return _number(self._get_item(key, EXPIRES, table=self.ids_table), EXPIRES) > now
+
+    def _current(self, day: int, event: str) -> int:
+        """The counter's value now: its two items read together (a name may sit in both)."""
+        keys = [{KEY: {"N": str(key)}} for key in (day, newcomers(day))]
+        return merge(self._batch_get(keys, KEY, event)).get(day, {}).get(event, 0)
 
     def _holds(self, day: int, event: str) -> bool:
         """Whether the day item has ``event``: after its conditional updates failed, the counter is at its limit."""
@@ -178,31 +229,61 @@ class DynamoDBStorage(Storage):
     def _send(self, update: Update) -> dict[str, Any] | None:
         return self._update(update.key, update.expression, update.names, update.values, update.condition)
 
+    def _update_request(
+        self, key: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
+    ) -> dict[str, Any]:
+        """The parameters of an ``UpdateItem`` of item ``key``, alone or in a transaction."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "Key": {KEY: {"N": str(key)}}, "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        if values:
+            request["ExpressionAttributeValues"] = {name: {"N": str(value)} for name, value in values.items()}
+        return request
+
     def _update(
         self, key: int, expression: str, names: dict[str, str], values: dict[str, int], condition: str | None = None
     ) -> dict[str, Any] | None:
         """One ``UpdateItem`` of item ``key`` returning the new values; ``None`` if ``condition`` failed."""
-        options: dict[str, Any] = {"ConditionExpression": condition} if condition else {}
-        if values:
-            options["ExpressionAttributeValues"] = {name: {"N": str(value)} for name, value in values.items()}
         with self._errors():
             try:
-                return self._call(
-                    "update_item",
-                    TableName=self.table,
-                    Key={KEY: {"N": str(key)}},
-                    UpdateExpression=expression,
-                    ExpressionAttributeNames=names,
-                    ReturnValues="UPDATED_NEW",
-                    **options,
-                )
+                return self._call("update_item", ReturnValues="UPDATED_NEW",
+                                  **self._update_request(key, expression, names, values, condition))
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 if error.get("Code") == "ConditionalCheckFailedException":
                     return None
-                if error.get("Code") == "ValidationException" and "size" in error.get("Message", "").lower():
+                if _too_large(error):
                     raise TooManyEvents(f"item {key} reached DynamoDB's item size limit") from exc
                 raise
+
+    def _transact(self, claim: dict[str, Any], update: Update) -> dict[str, Any] | None:
+        """One ``TransactWriteItems``: the Put ``claim`` of an id and ``update``, both or neither.
+
+        :return: ``{"Key": <the updated item's key>}``, or ``None`` if the update's condition failed.
+        :raises _Duplicate: if the id's condition failed: it is recorded, so its increment was applied.
+        """
+        items = [{"Put": claim}, {"Update": self._update_request(
+            update.key, update.expression, update.names, update.values, update.condition)}]
+        with self._errors():
+            try:
+                self._call("transact_write_items", TransactItems=items)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                # One reason per item, in order; "None" for an item that was not the cause.
+                reasons = [*exc.response.get("CancellationReasons", []), {}, {}]
+                if reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise _Duplicate() from None
+                if reasons[1].get("Code") == "ConditionalCheckFailed":
+                    return None
+                if any(_too_large(reason) for reason in reasons):
+                    raise TooManyEvents(f"item {update.key} reached DynamoDB's item size limit") from exc
+                codes = ", ".join(str(reason.get("Code")) for reason in reasons[:2])
+                raise StoreUnavailable(f"DynamoDB transaction cancelled: {codes}", transient=_unapplied(exc)) from exc
+        return {"Key": update.key}
 
     def set(self, day: int, event: str, count: int) -> None:
         self._write_events(day, [(event, count)], replace=True)
@@ -272,9 +353,10 @@ class DynamoDBStorage(Storage):
             items.extend(self._batch_get(keys[start : start + BATCH_SIZE]))
         return merge(items)
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _batch_get(self, keys: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
+        """The items at ``keys`` (only the attributes ``names``, if given), read consistently."""
         items: list[dict[str, Any]] = []
-        request = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        request = {self.table: {"Keys": keys, "ConsistentRead": True, **_projection(names)}}
         for attempt in range(BATCH_ATTEMPTS):
             with self._errors():
                 reply = self._call("batch_get_item", RequestItems=request)
@@ -291,39 +373,96 @@ class DynamoDBStorage(Storage):
             self.client.get_item(TableName=self.table, Key={KEY: {"N": str(HEALTH_KEY)}})
 
     def create(self) -> str:
-        done = []
         with self._errors():
-            try:
-                self.client.create_table(
-                    TableName=self.table,
-                    KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-                    AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "N"}],
-                    BillingMode="PAY_PER_REQUEST",
-                    DeletionProtectionEnabled=True,
-                )
-                done.append(f"created table {self.table} (PAY_PER_REQUEST, deletion protection on)")
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceInUseException":
-                    raise
-                done.append(f"table {self.table} already exists")
-            self.client.get_waiter("table_exists").wait(
-                TableName=self.table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
-            )
-            done.append("it is ACTIVE")
-            try:
-                self.client.update_continuous_backups(
-                    TableName=self.table,
-                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
-                )
-                done.append("point-in-time recovery is on")
-            except ClientError as exc:
-                # Local stand-ins such as dynalite lack the call; anything else (AccessDenied) is a failure.
-                if exc.response["Error"]["Code"] != "UnknownOperationException":
-                    raise
-                done.append("point-in-time recovery not set: this endpoint does not support it")
+            done = [*self._create_table(self.table, KEY, "N"), *self._create_table(self.ids_table, ID, "S")]
+            done.append(self._expire_ids())
         return "DynamoDB: " + "; ".join(done) + "."
+
+    def _create_table(self, name: str, key: str, kind: str) -> list[str]:
+        """Create table ``name`` keyed by ``key`` of type ``kind`` if missing, protected; say what was done."""
+        done = []
+        try:
+            self.client.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": kind}],
+                BillingMode="PAY_PER_REQUEST",
+                DeletionProtectionEnabled=True,
+            )
+            done.append(f"created table {name} (PAY_PER_REQUEST, deletion protection on)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            done.append(f"table {name} already exists")
+        self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        done.append(f"{name} is ACTIVE")
+        try:
+            self.client.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+            done.append(f"point-in-time recovery is on for {name}")
+        except ClientError as exc:
+            if not _unsupported(exc):
+                raise
+            done.append(f"point-in-time recovery not set for {name}: this endpoint does not support it")
+        return done
+
+    def _expire_ids(self) -> str:
+        """Turn on TTL over the ids table's ``expires``, unless it is on already; say what was done."""
+        try:
+            ttl = self.client.describe_time_to_live(TableName=self.ids_table)["TimeToLiveDescription"]
+            if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName") == EXPIRES:
+                return f"ids in {self.ids_table} already expire through TTL on {EXPIRES}"
+            self.client.update_time_to_live(
+                TableName=self.ids_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES}
+            )
+        except ClientError as exc:
+            if not _unsupported(exc):
+                raise
+            return f"TTL not set for {self.ids_table}: this endpoint does not support it"
+        return f"ids in {self.ids_table} expire through TTL on {EXPIRES}"
+
+
+class _Duplicate(Exception):
+    """The increment's id is recorded, unexpired: it was applied, and nothing more is added."""
 
 
 def _value(reply: dict[str, Any], event: str) -> int:
-    return int(reply["Attributes"][event]["N"])
+    return _number(reply["Attributes"], event)
+
+
+def _number(item: dict[str, Any], name: str) -> int:
+    """The number ``name`` of an item, 0 if the item lacks it."""
+    return int(item.get(name, {}).get("N", 0))
+
+
+def _projection(names: Sequence[str]) -> dict[str, Any]:
+    """A read's options for only the attributes ``names`` (every attribute if none)."""
+    if not names:
+        return {}
+    return {"ProjectionExpression": ", ".join(f"#a{n}" for n in range(len(names))),
+            "ExpressionAttributeNames": {f"#a{n}": name for n, name in enumerate(names)}}
+
+
+def _too_large(error: dict[str, Any]) -> bool:
+    """Whether an error (or a transaction's cancellation reason) says an item would pass DynamoDB's size limit."""
+    too_large = "size" in error.get("Message", "").lower()
+    return too_large and error.get("Code") in ("ValidationException", "ValidationError")
+
+
+def _unsupported(exc: ClientError) -> bool:
+    """Whether the endpoint lacks the operation: local stand-ins such as dynalite lack PITR and TTL.
+
+    Anything else (AccessDenied, a validation error) is a failure.
+    """
+    return exc.response["Error"]["Code"] == "UnknownOperationException"
+
+
+def _unapplied(exc: ClientError) -> bool:
+    """Whether DynamoDB refused a call before applying any of it, so that sending it again is safe."""
+    code = exc.response.get("Error", {}).get("Code")
+    reasons = {reason.get("Code") for reason in exc.response.get("CancellationReasons", [])} - {"None", None}
+    if code == "TransactionCanceledException":
+        return bool(reasons) and reasons <= UNAPPLIED_REASONS
+    return code in UNAPPLIED
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 from .base import (
     FIRST_DAY,
@@ -17,6 +18,7 @@ from .base import (
     ConfigurationError,
     CounterAtLimit,
     Counts,
+    Once,
     Storage,
     StoreUnavailable,
     TooManyEvents,
@@ -24,6 +26,7 @@ from .base import (
     week_before,
 )
 
+Result = TypeVar("Result")
 CHUNK = 500  # rows per transaction in write_many
 
 # SQLite's own busy handler sleeps 1 ms, then longer, before its first retry;
@@ -33,6 +36,9 @@ LONGEST_WAIT = 0.005
 HEALTH_TIMEOUT = 0.5  # a health check waits this long for the write lock, then reports the store busy
 HEALTH_DAY = 1  # not a real day: the health check's row, which no read returns
 TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}  # another writer: a retry can succeed
+# Expired ids are deleted at most this often per process, this many a statement: a purge never holds the lock long.
+PURGE_SECONDS = 3600.0
+PURGE_BATCH = 10_000
 
 
 class SQLiteStorage(Storage):
@@ -40,19 +46,24 @@ class SQLiteStorage(Storage):
 
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
     :param table: the table name, ``<prefix>_counters``.
+    :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, in the same file.
     :param timeout: seconds to wait for a lock held by another writer.
     """
 
-    def __init__(self, url: str, *, table: str = "TEST_counters", timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids", timeout: float = 2.0
+    ) -> None:
         path = url.removeprefix("sqlite:///")
         if not path or path == url:
             raise ConfigurationError(f"COUNTER_STORE={url!r} needs a file path: sqlite:///path/to/file")
         self.path = path
         self.table = table
+        self.ids_table = ids_table
         self.timeout = timeout
         self._local = threading.local()
         self._ready_pid: int | None = None
-        quoted = '"' + table.replace('"', '""') + '"'
+        self._purge_due = 0.0  # time.monotonic() of the next purge of expired ids
+        quoted, ids = _quoted(table), _quoted(ids_table)
         # One statement, so the cap check and the write share one write lock:
         # an INSERT takes it before it reads, and no other writer gets between.
         # A name passes the cap if the day has it, if the day has room, or if
@@ -67,16 +78,26 @@ class SQLiteStorage(Storage):
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count WHERE count <= :room "
             "RETURNING count"
         )
-        self._has_sql = f"SELECT 1 FROM {quoted} WHERE day = ? AND event = ?"
+        self._count_sql = f"SELECT count FROM {quoted} WHERE day = ? AND event = ?"
+        # A row comes back when the id is new, or when its record had expired and is taken over.
+        self._claim_sql = (
+            f"INSERT INTO {ids} (id, expires) VALUES (:id, :expires) "
+            "ON CONFLICT (id) DO UPDATE SET expires = excluded.expires WHERE expires <= :now RETURNING 1"
+        )
+        self._purge_sql = (
+            f"DELETE FROM {ids} WHERE id IN (SELECT id FROM {ids} WHERE expires <= ? LIMIT {PURGE_BATCH}) RETURNING 1"
+        )
         upsert = f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) ON CONFLICT (day, event) DO UPDATE "
         # imports: not capped; a row that would pass MAX_COUNT is left alone, and write_many sees it
         self._add_sql = upsert + f"SET count = count + excluded.count WHERE count <= {MAX_COUNT} - excluded.count"
         self._set_sql = upsert + "SET count = excluded.count"
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
-        self._schema_sql = (
+        self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
-            "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID"
-        )
+            "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
+        ]
 
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread and process: sqlite3 connections must not
@@ -94,7 +115,7 @@ class SQLiteStorage(Storage):
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
                 # a threaded server makes a connection per request thread.
-                for statement in ("PRAGMA journal_mode=WAL", self._schema_sql):
+                for statement in ("PRAGMA journal_mode=WAL", *self._schema_sql):
                     self._run(conn, statement)
                 self._ready_pid = os.getpid()
             local.conn, local.pid = conn, os.getpid()
@@ -141,10 +162,14 @@ class SQLiteStorage(Storage):
             raise StoreUnavailable(f"SQLite: {exc}", transient=_code(exc) in TRANSIENT) from exc
 
     def _execute(self, sql: str, args: tuple | dict = (), timeout: float | None = None) -> list[tuple]:
+        return self._healing(lambda conn: self._run(conn, sql, args, timeout))
+
+    def _healing(self, work: Callable[[sqlite3.Connection], Result]) -> Result:
+        """Run ``work`` on this thread's connection, once more on a fresh one if it was left read-only."""
         for fresh in (False, True):
             try:
                 with self._errors() as conn:
-                    return self._run(conn, sql, args, timeout)
+                    return work(conn)
             except StoreUnavailable as exc:
                 # A connection opened while the file was read-only stays read-only (a read
                 # made it during the spell): the statement did nothing, so try a new one once.
@@ -152,15 +177,67 @@ class SQLiteStorage(Storage):
                     raise
         raise AssertionError("unreachable")
 
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        args = {"day": day, "event": event, "amount": amount, "max": max_events, "room": MAX_COUNT - amount}
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` (waiting for the write lock like any statement), then commit, or roll back on error."""
+        self._run(conn, "BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _incr_args(self, day: int, event: str, amount: int, max_events: int | None) -> dict[str, int | str | None]:
+        args: dict[str, int | str | None] = {
+            "day": day, "event": event, "amount": amount, "max": max_events, "room": MAX_COUNT - amount}
         args.update((f"d{n}", known) for n, known in enumerate(week_before(day)))
-        rows = self._execute(self._incr_sql, args)
+        return args
+
+    def _refusal(self, conn: sqlite3.Connection, day: int, event: str, max_events: int | None) -> TooManyEvents:
+        """Why the increment statement wrote nothing: a counter at its limit, or a full day."""
+        if self._run(conn, self._count_sql, (day, event)):
+            return CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+        return TooManyEvents(f"day {day} already has {max_events} events")
+
+    def _count(self, conn: sqlite3.Connection, day: int, event: str) -> int:
+        rows = conn.execute(self._count_sql, (day, event)).fetchall()
+        return rows[0][0] if rows else 0
+
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+        rows = self._execute(self._incr_sql, self._incr_args(day, event, amount, max_events))
         if rows:
             return rows[0][0]
-        if self._execute(self._has_sql, (day, event)):
-            raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
-        raise TooManyEvents(f"day {day} already has {max_events} events")
+        raise self._healing(lambda conn: self._refusal(conn, day, event, max_events))
+
+    def incr_once(
+        self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
+        read: bool = True,
+    ) -> Once:
+        def once(conn: sqlite3.Connection) -> Once:
+            # One transaction: the id is claimed and the count added together, or neither.
+            with self._transaction(conn):
+                if not conn.execute(self._claim_sql, {"id": key, "expires": expires, "now": now}).fetchall():
+                    return Once(self._count(conn, day, event) if read else None, duplicate=True)
+                rows = conn.execute(self._incr_sql, self._incr_args(day, event, 1, max_events)).fetchall()
+                if not rows:
+                    raise self._refusal(conn, day, event, max_events)
+                return Once(rows[0][0], duplicate=False)
+
+        done = self._healing(once)
+        self._purge(now)
+        return done
+
+    def _purge(self, now: int) -> None:
+        """Delete a batch of expired ids when one is due; a failure only puts it off (the count is already in)."""
+        if time.monotonic() < self._purge_due:
+            return
+        try:
+            deleted = len(self._execute(self._purge_sql, (now,)))
+        except StoreUnavailable:
+            deleted = 0
+        if deleted < PURGE_BATCH:  # a full batch may have left more: go on at the next increment
+            self._purge_due = time.monotonic() + PURGE_SECONDS
 
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
@@ -171,16 +248,10 @@ class SQLiteStorage(Storage):
         sql = self._set_sql if replace else self._add_sql
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            with self._errors() as conn:
-                # One transaction per chunk: all of its rows are written, or none.
-                self._run(conn, "BEGIN IMMEDIATE")
-                try:
-                    if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
-                        raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
+            # One transaction per chunk: all of its rows are written, or none.
+            with self._errors() as conn, self._transaction(conn):
+                if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
+                    raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
             if done:
                 done(list(range(start, start + len(chunk))))
 
@@ -208,6 +279,10 @@ class SQLiteStorage(Storage):
     def create(self) -> str:
         self._execute("SELECT 1")
         return f"SQLite table {self.table} is ready in {os.path.abspath(self.path)}."
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _code(exc: BaseException | None) -> int:
