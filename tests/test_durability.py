@@ -2,57 +2,27 @@
 
 import http.client
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.dynalite import ROOT, free_port, wait_for_port
+from tests.gunicorn import Gunicorn
 
 CLIENTS, MAX_EACH, LOAD_SECONDS = 4, 500, 4.0
 KILL_AFTER_ACKS = (60, 200)  # SIGKILL a worker when this many increments were acknowledged
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-def workers_of(master: int) -> list[int]:
-    """The pids whose parent is ``master``, read from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == master:
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture
 def gunicorn(tmp_path):
-    port = free_port()
-    env = {**os.environ, "COUNTER_STORE": f"sqlite:///{tmp_path}/durable.sqlite3"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-         "--graceful-timeout", "2", "wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield server, port, tmp_path / "durable.sqlite3"
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with Gunicorn({"COUNTER_STORE": f"sqlite:///{tmp_path}/durable.sqlite3"}) as server:
+        yield server, tmp_path / "durable.sqlite3"
 
 
 def test_acknowledged_increments_survive_killed_workers(gunicorn):
-    server, port, path = gunicorn
+    server, path = gunicorn
     tally = {"sent": 0, "acked": 0}
     lock = threading.Lock()
     deadline = time.monotonic() + LOAD_SECONDS
@@ -64,7 +34,7 @@ def test_acknowledged_increments_survive_killed_workers(gunicorn):
             with lock:
                 tally["sent"] += 1
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
                 conn.request("GET", "/?e=DURABLE", headers={"User-Agent": BROWSER})
                 reply = conn.getresponse()
                 body = json.loads(reply.read())
@@ -82,10 +52,9 @@ def test_acknowledged_increments_survive_killed_workers(gunicorn):
     for acks in KILL_AFTER_ACKS:
         while tally["acked"] < acks and any(t.is_alive() for t in threads):
             time.sleep(0.01)
-        victims = workers_of(server.pid)
-        if victims:
-            os.kill(victims[0], signal.SIGKILL)
-            killed.append(victims[0])
+        victim = server.kill_worker()
+        if victim:
+            killed.append(victim)
     for thread in threads:
         thread.join()
 
