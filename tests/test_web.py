@@ -25,7 +25,7 @@ def test_script_is_small_cacheable_javascript(client):
     assert reply.status_code == 200
     assert reply.mimetype == "text/javascript"
     assert reply.headers["Cache-Control"] == "public, max-age=3600"
-    assert len(reply.data) < 1500
+    assert len(reply.data) < 2048  # retries with an id (issue 12) took it past its first budget of 1,500
     assert "eval(" not in source and "new Function" not in source
     # One global: every other name lives inside the function scope.
     assert re.findall(r"\bw\.(\w+)\s*=", source) == ["counter"]
