@@ -119,29 +119,22 @@ def test_each_hit_is_counted_once_when_its_first_attempt_fails(app, browser, mon
     assert all(UUID.fullmatch(key) for key in pageview + clicks)
 
 
-def test_without_randomuuid_ids_come_from_getrandomvalues(app, browser, monkeypatch):
+@pytest.mark.parametrize(
+    "init_script,shape",
+    [("delete Crypto.prototype.randomUUID", HEX), ("delete window.fetch", UUID)],
+    ids=["no-randomuuid", "beacon"],
+)
+def test_fallbacks_send_a_fresh_id_too(app, browser, monkeypatch, init_script, shape):
+    """Without randomUUID the id comes from getRandomValues; without fetch the beacon carries it."""
     attempts = Attempts()
     watch_store(app, monkeypatch, attempts, fail_first=False)
     with LiveServer(app) as api, LiveServer(PageSite(page(api.url))) as site:
-        context, tab, errors = visit(browser, site.url, "delete Crypto.prototype.randomUUID")
+        context, tab, errors = visit(browser, site.url, init_script)
         tab.click("#go")
         wait_until(lambda: totals(app) == {"PAGEVIEW": 1, "CLICK": 1}, what="both hits")
         context.close()
     keys = attempts.ids("PAGEVIEW") + attempts.ids("CLICK")
-    assert len(keys) == 2 and len(set(keys)) == 2 and all(HEX.fullmatch(key) for key in keys)
-    assert errors == []
-
-
-def test_the_beacon_fallback_sends_the_id(app, browser, monkeypatch):
-    attempts = Attempts()
-    watch_store(app, monkeypatch, attempts, fail_first=False)
-    with LiveServer(app) as api, LiveServer(PageSite(page(api.url))) as site:
-        context, tab, errors = visit(browser, site.url, "delete window.fetch")
-        tab.click("#go")
-        wait_until(lambda: totals(app) == {"PAGEVIEW": 1, "CLICK": 1}, what="both beacons")
-        context.close()
-    keys = attempts.ids("PAGEVIEW") + attempts.ids("CLICK")
-    assert len(keys) == 2 and all(UUID.fullmatch(key) for key in keys)
+    assert len(keys) == 2 and len(set(keys)) == 2 and all(shape.fullmatch(key) for key in keys)
     assert errors == []
 
 
