@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 from unittest import mock
 
 from flask import Flask
@@ -18,6 +20,9 @@ from counter_app import create_app
 from counter_app.days import parse, span
 from counter_app.storage.dynamodb import KEY
 from tests.dynalite import Dynalite
+from tests.moto_server import MotoServer
+
+Server = TypeVar("Server", Dynalite, MotoServer)
 
 # The bench app runs on the real clock: count today (UTC), which its backdating window accepts.
 DAY = int(datetime.now(timezone.utc).strftime("%Y%m%d"))
@@ -28,7 +33,14 @@ SUMMARY_REPEATS = 5
 @contextmanager
 def dynalite() -> Iterator[Dynalite]:
     """A dynalite of its own, with the environment pointing boto3 at it with fake credentials."""
-    server = Dynalite().start()
+    with serving(Dynalite()) as server:
+        yield server
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """``server`` (dynalite, or moto) started, with the environment pointing boto3 at it with fake credentials."""
+    server.start()
     fake = {"AWS_ENDPOINT_URL_DYNAMODB": server.endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     try:
@@ -79,15 +91,21 @@ def rate(make_call: Callable[[], Callable[[], None]], threads: int, seconds: flo
     return round(sum(done) / (time.monotonic() - started), 1)
 
 
-def through_app(app: Flask) -> Callable[[], Callable[[], None]]:
-    """Each thread calls the WSGI app as a server would: routing, validation, the store, JSON."""
+def through_app(app: Flask, fresh_ids: bool = False) -> Callable[[], Callable[[], None]]:
+    """Each thread calls the WSGI app as a server would: routing, validation, the store, JSON.
+
+    :param fresh_ids: send every increment with an id of its own, as counter.js does.
+    """
     environ = EnvironBuilder(path="/", query_string={"e": "PAGEVIEW", "c": str(DAY)},
                              headers={"User-Agent": BROWSER}).get_environ()
 
     def make() -> Callable[[], None]:
         def call() -> None:
             status: list[str] = []
-            body = b"".join(app(dict(environ), lambda code, headers, exc_info=None: status.append(code)))
+            sent = dict(environ)
+            if fresh_ids:
+                sent["QUERY_STRING"] += f"&id={uuid.uuid4().hex}"
+            body = b"".join(app(sent, lambda code, headers, exc_info=None: status.append(code)))
             if status != ["200 OK"]:
                 raise RuntimeError(f"the app answered {status}: {body!r}")
 

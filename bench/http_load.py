@@ -63,12 +63,16 @@ def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-def load(url: str, seconds: float) -> dict[str, float]:
-    """One wrk run: requests per second and p50/p99 latency in ms; any error fails the run."""
+def load(url: str, seconds: float, script: Path | None = None, *args: str) -> dict[str, float]:
+    """One wrk run: requests per second and p50/p99 latency in ms; any error fails the run.
+
+    :param script: a wrk Lua script that makes the requests, given ``args``.
+    """
     duration = max(1, round(seconds))
+    scripted = ["--script", str(script)] if script else []
     out = subprocess.run(
         [wrk(), "--threads", "1", "--connections", str(CONNECTIONS), "--duration", f"{duration}s",
-         "--timeout", "5s", "--latency", "--header", f"User-Agent: {BROWSER}", url],
+         "--timeout", "5s", "--latency", "--header", f"User-Agent: {BROWSER}", *scripted, url, "--", *args],
         check=True, capture_output=True, text=True, timeout=duration + 30,
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:

@@ -111,14 +111,7 @@ class DynamoDBStorage(Storage):
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
         read: bool = True,
     ) -> Once:
-        claim = {
-            "TableName": self.ids_table,
-            "Item": {ID: {"S": key}, EXPIRES: {"N": str(expires)}},
-            # TTL deletes a record some time after it expires, not at once: until then it must not count.
-            "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
-            "ExpressionAttributeNames": {"#id": ID, "#expires": EXPIRES},
-            "ExpressionAttributeValues": {":now": {"N": str(now)}},
-        }
+        claim = self.claim(key, now=now, expires=expires)
         sent: list[Update] = []
 
         def send(update: Update) -> dict[str, Any] | None:
@@ -136,6 +129,17 @@ class DynamoDBStorage(Storage):
             return Once(self._current(day, event) if read else None, duplicate=True)
         # A transaction returns no values: read the count from the item the increment went to.
         return Once(_number(self._get_item(reply["Key"], event), event) if read else None, duplicate=False)
+
+    def claim(self, key: str, *, now: int, expires: int) -> dict[str, Any]:
+        """The ``Put`` that records ``key`` until ``expires`` if it is not recorded (unexpired at ``now``) already."""
+        return {
+            "TableName": self.ids_table,
+            "Item": {ID: {"S": key}, EXPIRES: {"N": str(expires)}},
+            # TTL deletes a record some time after it expires, not at once: until then it must not count.
+            "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
+            "ExpressionAttributeNames": {"#id": ID, "#expires": EXPIRES},
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
 
     def _count(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]

@@ -1,0 +1,135 @@
+"""Part 6: what an id costs. Throughput with and without one on SQLite (through gunicorn) and on DynamoDB, and
+the write units of an idempotent increment next to a plain one.
+
+dynalite has no TransactWriteItems, so the DynamoDB throughput is measured on moto served by one thread (the
+store the exactness tests use), and the write units of the transaction's two writes are measured on dynalite
+one by one, then doubled as DynamoDB prices transactional writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from bench import ROOT, Size, compare, median
+from bench.dynamo import DAY, dynalite_app, rate, serving, table_app, through_app
+from bench.http_load import PATH, gunicorn, load
+from counter_app.days import parse
+from counter_app.storage.placement import Updates
+from tests.capacity import Meter, item_bytes, write_units
+from tests.moto_server import MotoServer
+
+SCRIPT = ROOT / "bench" / "unique_ids.lua"
+TRANSACTIONAL = 2  # DynamoDB bills a transactional write twice a standard one: 2 WCU per KB per item
+
+
+def sqlite(size: Size) -> dict:
+    """wrk against one gunicorn on SQLite, alternating plain runs and runs that give every increment an id."""
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp, "bench.sqlite3")
+        with gunicorn("wsgi:app", {"COUNTER_STORE": f"sqlite:///{database}"}, Path(tmp, "app.log")) as url:
+            sides = {"plain": lambda: load(url, size.seconds),
+                     "id": lambda: load(url, size.seconds, SCRIPT, uuid.uuid4().hex[:16])}
+            if size.warmup:
+                for run in sides.values():
+                    run()
+            runs: dict[str, list[dict]] = {name: [] for name in sides}
+            for _ in range(size.runs):
+                for name, run in sides.items():
+                    runs[name].append(run())
+        connection = sqlite3.connect(database)
+        (counted,) = connection.execute("SELECT SUM(count) FROM TEST_counters").fetchone()
+        (ids,) = connection.execute("SELECT COUNT(*) FROM TEST_counter_ids").fetchone()
+    return {
+        "server": "gunicorn, 2 sync workers, 127.0.0.1; wrk, 1 thread, 4 connections",
+        "load": f"GET {PATH}, and the same with &id=<24 characters> fresh on every request",
+        "plain_rps": median([run["rps"] for run in runs["plain"]]),
+        "id_rps": median([run["rps"] for run in runs["id"]]),
+        "ratio": compare([run["rps"] for run in runs["id"]], [run["rps"] for run in runs["plain"]]),
+        "p50_ms": {name: median([run["p50_ms"] for run in side]) for name, side in runs.items()},
+        "ids_stored": ids,
+        "counted": counted,
+        "requests": {name: sum(run["requests"] for run in side) for name, side in runs.items()},
+        "runs": {name: [run["rps"] for run in side] for name, side in runs.items()},
+    }
+
+
+def dynamodb(size: Size) -> dict:
+    """In-process calls of the app on a one-thread moto, alternating plain increments and ones with fresh ids."""
+    with serving(MotoServer()):
+        app = table_app()
+        _establish(app)
+        sides = {"plain": through_app(app), "id": through_app(app, fresh_ids=True)}
+        if size.warmup:
+            for make in sides.values():
+                rate(make, size.threads, size.warmup)
+        runs: dict[str, list[float]] = {name: [] for name in sides}
+        for _ in range(size.runs):
+            for name, make in sides.items():
+                runs[name].append(rate(make, size.threads, size.seconds))
+        store = app.extensions["counter.store"]
+        ids = store.client.scan(TableName=store.ids_table, Select="COUNT")["Count"]
+    return {
+        "server": "moto, one thread (dynalite has no TransactWriteItems); the app called in-process",
+        "threads": size.threads,
+        "plain_per_s": median(runs["plain"]),
+        "id_per_s": median(runs["id"]),
+        "ratio": compare(runs["id"], runs["plain"]),
+        "ids_stored": ids,
+        "runs": runs,
+    }
+
+
+def _establish(app: Flask) -> None:
+    """Count PAGEVIEW the day before, so that today it goes to the day item (the hot path)."""
+    yesterday = int((parse(str(DAY)) - timedelta(days=1)).strftime("%Y%m%d"))
+    app.extensions["counter.store"].incr(yesterday, "PAGEVIEW")
+
+
+def capacity() -> dict:
+    """WCU of a plain increment and of an idempotent one's two writes, each measured alone on dynalite."""
+    with dynalite_app() as app:
+        _establish(app)
+        store = app.extensions["counter.store"]
+        client = app.test_client()
+        client.get("/?e=PAGEVIEW")
+        meter = Meter().attach(store.client)
+        client.get("/?e=PAGEVIEW")
+        plain = meter.units("UpdateItem")
+        now = int(time.time())
+        key = str(uuid.uuid4())  # what counter.js sends: 36 characters
+        claim = store.claim(key, now=now, expires=now + 24 * 3600)
+        update = Updates(DAY, "PAGEVIEW", 1).existing(DAY)
+        meter.clear()
+        store.client.put_item(**claim)  # the transaction's Put, alone
+        store.client.update_item(**store._update_request(
+            update.key, update.expression, update.names, update.values, update.condition))
+        id_units, update_units = meter.units("PutItem"), meter.units("UpdateItem")
+        meter.clear()
+        store.client.get_item(TableName=store.table, Key={"Day": {"N": str(DAY)}}, ConsistentRead=True,
+                              ProjectionExpression="PAGEVIEW")  # the count the reply shows
+        read = meter.units("GetItem")
+        id_item = item_bytes(claim["Item"])
+        day_item = item_bytes(store.client.get_item(TableName=store.table, Key={"Day": {"N": str(DAY)}})["Item"])
+    measured = TRANSACTIONAL * (id_units[0] + update_units[0])
+    return {
+        "plain_increment_wcu": plain[0],
+        "id_record_bytes": id_item,
+        "day_item_bytes": day_item,
+        "put_alone_wcu": id_units[0],
+        "update_alone_wcu": update_units[0],
+        "idempotent_increment_wcu": measured,
+        "documented_wcu": TRANSACTIONAL * (write_units(id_item) + write_units(day_item)),
+        "count_read_rcu": read[0],
+    }
+
+
+def measure(size: Size) -> dict:
+    """The three comparisons of an id's cost."""
+    return {"sqlite": sqlite(size), "dynamodb": dynamodb(size), "capacity": capacity()}
