@@ -131,11 +131,13 @@ def raw_update(app: Flask) -> Callable[[], Callable[[], None]]:
     return make
 
 
-def writes(app: Flask, size: Size) -> dict:
-    """Alternate timed runs of the app and of raw UpdateItem at the same concurrency."""
-    # Counted the day before, PAGEVIEW is established: the app's writes go to the day item, as raw's do.
+def establish(app: Flask) -> None:
+    """Count PAGEVIEW the day before: established, it goes to the day item (the hot path), as raw writes do."""
     app.extensions["counter.store"].incr(int((parse(str(DAY)) - timedelta(days=1)).strftime("%Y%m%d")), "PAGEVIEW")
-    targets = {"app": through_app(app), "raw": raw_update(app)}
+
+
+def alternate(targets: dict[str, Callable[[], Callable[[], None]]], size: Size) -> dict[str, list[float]]:
+    """Calls per second of each target, in timed runs taken in turn at the same concurrency, after a warm-up."""
     if size.warmup:
         for make in targets.values():
             rate(make, size.threads, size.warmup)
@@ -143,6 +145,13 @@ def writes(app: Flask, size: Size) -> dict:
     for _ in range(size.runs):
         for name, make in targets.items():
             runs[name].append(rate(make, size.threads, size.seconds))
+    return runs
+
+
+def writes(app: Flask, size: Size) -> dict:
+    """Alternate timed runs of the app and of raw UpdateItem at the same concurrency."""
+    establish(app)
+    runs = alternate({"app": through_app(app), "raw": raw_update(app)}, size)
     return {
         "threads": size.threads,
         "app_per_s": median(runs["app"]),

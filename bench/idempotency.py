@@ -12,15 +12,11 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask
-
 from bench import ROOT, Size, compare, median
-from bench.dynamo import DAY, dynalite_app, rate, serving, table_app, through_app
+from bench.dynamo import DAY, alternate, dynalite_app, establish, serving, table_app, through_app
 from bench.http_load import PATH, gunicorn, load
-from counter_app.days import parse
 from counter_app.storage.placement import Updates
 from tests.capacity import Meter, item_bytes, write_units
 from tests.moto_server import MotoServer
@@ -64,15 +60,8 @@ def dynamodb(size: Size) -> dict:
     """In-process calls of the app on a one-thread moto, alternating plain increments and ones with fresh ids."""
     with serving(MotoServer()):
         app = table_app()
-        _establish(app)
-        sides = {"plain": through_app(app), "id": through_app(app, fresh_ids=True)}
-        if size.warmup:
-            for make in sides.values():
-                rate(make, size.threads, size.warmup)
-        runs: dict[str, list[float]] = {name: [] for name in sides}
-        for _ in range(size.runs):
-            for name, make in sides.items():
-                runs[name].append(rate(make, size.threads, size.seconds))
+        establish(app)
+        runs = alternate({"plain": through_app(app), "id": through_app(app, fresh_ids=True)}, size)
         store = app.extensions["counter.store"]
         ids = store.client.scan(TableName=store.ids_table, Select="COUNT")["Count"]
     return {
@@ -86,16 +75,10 @@ def dynamodb(size: Size) -> dict:
     }
 
 
-def _establish(app: Flask) -> None:
-    """Count PAGEVIEW the day before, so that today it goes to the day item (the hot path)."""
-    yesterday = int((parse(str(DAY)) - timedelta(days=1)).strftime("%Y%m%d"))
-    app.extensions["counter.store"].incr(yesterday, "PAGEVIEW")
-
-
 def capacity() -> dict:
     """WCU of a plain increment and of an idempotent one's two writes, each measured alone on dynalite."""
     with dynalite_app() as app:
-        _establish(app)
+        establish(app)
         store = app.extensions["counter.store"]
         client = app.test_client()
         client.get("/?e=PAGEVIEW")
