@@ -28,8 +28,9 @@ GB = 1024**3
 ROUTES = {"v1": 2, "v2": 1}
 # Today's worst increment: a junk name on a day at the cap (200 names of 64 characters, a 17 KB item)
 # costs three conditional UpdateItems (name exists? new name under the cap? exists after all?),
-# each billed 17 write units, refused or not.
-WRITE_UNITS_PER_REQUEST = 3 * 17
+# each billed 17 write units, refused or not. Sent with an id (anyone may), each is a TransactWriteItems
+# with the id's Put (under 1 KB), and DynamoDB bills transactional writes twice: 2 x (17 + 1) each.
+WRITE_UNITS_PER_REQUEST = 3 * 2 * (17 + 1)
 LOG_BYTES_PER_REQUEST = 1024  # Lambda's START, END and REPORT lines (about 350 bytes) and one app line
 LARGEST_REPLY_BYTES = 40 * 1024  # /openapi.json and its headers: the largest reply without the read token
 

@@ -14,8 +14,9 @@ CHUNK = 65536
 class Proxy:
     """Forward connections on ``port`` to ``127.0.0.1:upstream``; each connection is one or more request/reply pairs.
 
-    Set ``drop`` and a reply is read from upstream (so the server did its work) and then thrown away with the
-    connection: the client never hears it. Set ``delay`` (seconds) and replies are held that long first.
+    Set ``drop`` to a number and that many of the next replies are read from upstream (so the server did its
+    work) and then thrown away with the connection: the client never hears them. Set ``delay`` (seconds) and
+    replies are held that long first.
     ``dropped`` and ``delayed`` keep the requests (as sent) of the replies so treated whose status line says
     200 and whose request holds ``marker`` (such as ``b"TransactWriteItems"``; ``b""``: every request).
     """
@@ -25,7 +26,7 @@ class Proxy:
         self.marker = marker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.drop = False
+        self.drop = 0
         self.delay = 0.0
         self.dropped: list[bytes] = []
         self.delayed: list[bytes] = []
@@ -95,6 +96,7 @@ class Proxy:
                 ok = self.marker in sent and data.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200"))
                 if self.drop and data.startswith(b"HTTP/"):
                     with self._lock:
+                        self.drop -= 1
                         self.dropped += [sent] if ok else []
                     return  # the reply is lost with the connection
                 if self.delay and data.startswith(b"HTTP/"):

@@ -141,9 +141,9 @@ def lose_replies(load: Load, server: Gunicorn, front: Proxy) -> None:
     total = len(load.ids)
     for share in (0.2, 0.5):
         load.wait_for(int(total * share))
-        front.drop = True
+        front.drop = 10**9  # every reply for half a second
         time.sleep(0.5)
-        front.drop = False
+        front.drop = 0
         load.wait_for(int(total * (share + 0.15)))
         assert server.kill_worker()
 
