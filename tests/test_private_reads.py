@@ -4,7 +4,7 @@ import pytest
 
 from counter_app.auth import COOKIE, _cookie_value
 
-TOKEN = "s3cret"
+TOKEN = "s3cret-read-token-16"
 READS = ["/badge.svg?e=A", "/badge.svg?e=A&days=7", "/summary", "/summary?format=csv"]
 
 
@@ -22,7 +22,7 @@ def is_private(reply) -> bool:
 def test_a_read_with_the_token_is_private_and_varies_on_the_credentials(any_app, path, credential):
     any_app.config["READ_TOKEN"] = TOKEN
     client = any_app.test_client()
-    assert client.get("/?e=A").json["count"] == 1
+    assert client.get("/?e=A", headers={"Authorization": f"Bearer {TOKEN}"}).json["count"] == 1
     if credential == "bearer":
         reply = client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
     else:
