@@ -36,13 +36,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer, web
+    from . import (compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer,
+                   web)
 
     logs.init_app(app)
     days.init_app(app)
     policy.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    compress.init_app(app)
     store.init_app(app)
     cors.init_app(app)
     transfer.init_app(app)

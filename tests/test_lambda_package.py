@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -111,6 +113,23 @@ def test_summary_through_the_handler(function):
     assert csv["statusCode"] == 200
     assert csv["headers"]["Content-Type"].startswith("text/csv")
     assert csv["body"].splitlines() == ["day,event,count", f"{DAY},{event},1"]
+
+
+def test_gzip_reply_survives_the_handler(function):
+    """A gzipped page leaves as base64 (binary_support), and unpacks to the same page as an uncompressed one."""
+    stage = stage_of(function)
+    function.invoke(rest_event(stage, "GET", "/", query={"e": new_event(), "c": DAY}))
+    accept = {"Accept-Encoding": "gzip, deflate, br"}
+    for make in (lambda **kw: rest_event(stage, "GET", "/dashboard", **kw),
+                 lambda **kw: http_event("GET", "/dashboard", **kw)):
+        plain = function.invoke(make())
+        assert plain["statusCode"] == 200 and not plain.get("isBase64Encoded")
+        assert "Content-Encoding" not in plain["headers"] and "<svg" in plain["body"]
+        reply = function.invoke(make(headers=accept))
+        assert reply["statusCode"] == 200 and reply["isBase64Encoded"] is True, reply
+        assert reply["headers"]["Content-Encoding"] == "gzip"
+        assert gzip.decompress(base64.b64decode(reply["body"])).decode() == plain["body"]
+        assert len(reply["body"]) < len(plain["body"]) / 2
 
 
 @pytest.mark.parametrize(
