@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
+import click
 from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
@@ -24,8 +27,31 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class SettingsError(click.ClickException, ValueError):
+    """A setting the app cannot start with: ``flask`` commands say so in one line, without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+def _settings_checked(factory: Callable[..., Flask]) -> Callable[..., Flask]:
+    # Every setting is checked while the app is made, and a bad one raises ValueError naming it.
+    @functools.wraps(factory)
+    def checked(*args: Any, **kwargs: Any) -> Flask:
+        try:
+            return factory(*args, **kwargs)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+
+    return checked
+
+
+@_settings_checked
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create and configure the counter app."""
+    """Create and configure the counter app.
+
+    :raises SettingsError: (a ``ValueError``) naming a setting the app cannot start with.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("COUNTER")

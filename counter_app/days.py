@@ -21,11 +21,15 @@ def init_app(app: Flask) -> None:
         raise ValueError(f"COUNTER_TIMEZONE={name!r} is not a known IANA time zone") from None
 
 
+def now() -> datetime:
+    """The app's clock: an aware datetime, the real time unless a test set ``CLOCK``."""
+    clock = current_app.config["CLOCK"]
+    return clock() if clock else datetime.now(timezone.utc)
+
+
 def today() -> date:
     """Today's date in the app's time zone."""
-    clock = current_app.config["CLOCK"]
-    now = clock() if clock else datetime.now(timezone.utc)
-    return now.astimezone(current_app.extensions["counter.timezone"]).date()
+    return now().astimezone(current_app.extensions["counter.timezone"]).date()
 
 
 def to_int(day: date) -> int:
