@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -49,7 +50,6 @@ def dashboard() -> Response:
     ranked = chart.ranked_events(summary["totals"])
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
     table = _table(summary["totals"], earlier)
-    changes = {row["event"]: row["change"] for row in table}
     keep = {"e": form["e"]} if form["e"].strip() else {}
     focus = {"group": chosen} if chosen else {}
     page = render_template(
@@ -61,12 +61,8 @@ def dashboard() -> Response:
         compared=_label(before) if before else None,
         summary=summary,
         charts=[chart.draw(shown, coloured, group, frame) for frame in (chart.WIDE, chart.NARROW)],
-        multiples=[
-            {"event": event, "total": summary["totals"][event], "change": changes[event],
-             "url": _url(span, e=event, **focus),
-             "chart": chart.draw(shown, [(event, n if n < chart.MAX_SERIES else "x")], group, chart.SMALL)}
-            for n, event in enumerate(ranked[:MAX_MULTIPLES])
-        ] if len(ranked) > 1 else [],
+        multiples=_multiples(shown, group, table[: len(ranked)], dict(coloured),
+                             lambda event: _url(span, e=event, **focus)),
         hidden=len(ranked) > chart.MAX_SERIES,
         table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
         focused=wanted is not None and len(wanted) == 1,
@@ -140,6 +136,16 @@ def _presets(today: date, form: dict[str, str], span: ranges.Range | None = None
 def _arrow(span: ranges.Range | None, keep: dict[str, str]) -> dict[str, str] | None:
     span = _allowed(span)
     return {"url": _url(span, **keep), "label": _label(span)} if span else None
+
+
+def _multiples(shown: list[dict[str, Any]], group: str, rows: list[dict[str, Any]], colours: dict[str, int],
+               url: Callable[[str], str]) -> list[dict[str, Any]]:
+    """A small chart on its own scale for each of the largest events, when there is more than one."""
+    if len(rows) < 2:
+        return []
+    return [{**row, "url": url(row["event"]),
+             "chart": chart.draw(shown, [(row["event"], colours.get(row["event"], "x"))], group, chart.SMALL)}
+            for row in rows[:MAX_MULTIPLES]]
 
 
 def _table(current: dict[str, int], earlier: dict[str, int] | None) -> list[dict[str, Any]]:

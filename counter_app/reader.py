@@ -256,8 +256,8 @@ def _chain(first: list[tuple[int, str]], rest: Iterator[tuple[int, str]]) -> Ite
 
 
 def _csv_lines(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator[list[str]]:
-    """The lines of each piece, whole, for the csv module; one longer than ``MAX_LINE`` is reported and read as
-    an empty line. (The csv module ends a record at the end of each string; it needs no line break.)"""
+    """The lines of each piece, whole; one longer than ``MAX_LINE`` is reported and read as an empty line."""
+    # Without their line breaks: the csv module ends a record at the end of each string.
     partial: list[str] = []  # the start of a line that runs on past its piece
     size = start = 0
     for line, text in pieces:

@@ -332,3 +332,13 @@ def test_nice_ticks_and_labels():
 ])
 def test_change_reads_without_colour(now, before, kind, text):
     assert change(now, before)["kind"] == kind and change(now, before)["text"] == text
+
+
+def test_an_event_keeps_its_colour_in_its_own_chart(client, app):
+    # Equal totals: the chart ranks A first by name, the table ranks B first for its larger range before.
+    seed(app, [(20261120, "A", 5), (20261120, "B", 5), (20261001, "B", 9)])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert re.findall(r'<li data-event="(\w+)"><span class="swatch (s\d)">', html) == [("A", "s0"), ("B", "s1")]
+    assert re.findall(r'<figure class="multiple" data-event="(\w+)">', html) == ["B", "A"]
+    assert '<g class="series s1" data-event="B">' in chart(html, "small:B")
+    assert '<g class="series s0" data-event="A">' in chart(html, "small:A")
