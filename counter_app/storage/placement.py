@@ -38,17 +38,6 @@ def real_day(key: int) -> int | None:
     return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
-def days_between(first: int | None, last: int | None) -> dict[str, Any]:
-    """A Scan's filter for the items of the days from ``first`` to ``last`` (``None``: open), newcomers included."""
-    first, last = first or FIRST_DAY, last or LAST_DAY
-    bounds = {":first": first, ":last": last, ":nfirst": newcomers(first), ":nlast": newcomers(last)}
-    return {
-        "FilterExpression": "#d BETWEEN :first AND :last OR #d BETWEEN :nlast AND :nfirst",
-        "ExpressionAttributeNames": {"#d": KEY},
-        "ExpressionAttributeValues": {name: {"N": str(day)} for name, day in bounds.items()},
-    }
-
-
 def counts_of(item: dict[str, Any]) -> dict[str, int]:
     """The event counts of an item: its numbers whose names have no lower-case letter (the key is ``Day``)."""
     return {name: int(value["N"]) for name, value in item.items() if "N" in value and name == name.upper()}
