@@ -158,30 +158,27 @@ class DynamoDBStorage(Storage):
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
         view: View, tried_day: bool,
     ) -> int:
-        """Count a name that is not the day item's in the day's newcomers item: freely if known, else in a slot."""
+        """Count a name that is not the day item's in the day's newcomers item, while it has room; unknown, in a slot."""
         day, event, key = updates.day, updates.event, newcomers(updates.day)
         known = max_events is None or event in view.known
-        if not known and view.refuses(event, max_events):
-            raise TooManyEvents(f"day {day} already has {max_events} new events")  # no call at all
-        reply = send(updates.existing(key))
+        if view.refuses(event, max_events, known=known):
+            raise TooManyEvents(f"day {day} has no room for another new event")  # no call at all
+        take = updates.known_newcomer() if known else updates.unknown_newcomer(max_events)
+        # The cheaper guess first; the other covers a writer that put the name in since the view was read.
+        first, then = (updates.existing(key), take) if event in view.in_newcomers else (take, updates.existing(key))
+        reply = send(first)
         if reply is None and not tried_day:
             # The view may be old: an import can have moved the name to the day item.
             reply = send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
                 return _value(reply, event)
-        if reply is None and known:
-            reply = send(updates.known_newcomer())
-            if reply is None:
+        reply = reply or send(then)
+        if reply is None:
+            view.remember(self._get_item(key))  # one read; names that cannot get in are then refused with no call
+            if event in view.in_newcomers:
                 raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
-        elif reply is None:
-            # If taking a slot fails, another writer may have put the name in since: try that once more.
-            reply = send(updates.unknown_newcomer(max_events)) or send(updates.existing(key))
-            if reply is None:
-                view.remember(self._get_item(key))  # one read; later unknown names are refused with no call
-                if event in view.in_newcomers:
-                    raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
-                raise TooManyEvents(f"day {day} already has {max_events} new events")
+            raise TooManyEvents(f"day {day} has no room for another new event")
         view.in_newcomers.add(event)
         return _value(reply, event)
 
