@@ -28,7 +28,7 @@ test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full) into bench/results/latest.json
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
-screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/dashboard.png with Chromium
+screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
 
 clean:

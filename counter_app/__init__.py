@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
+import click
 from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
@@ -28,8 +31,31 @@ DEFAULTS: dict[str, Any] = {
 SETTINGS = sorted(set(DEFAULTS) - {"CLOCK"})
 
 
+class SettingsError(click.ClickException, ValueError):
+    """A setting the app cannot start with: ``flask`` commands say so in one line, without a traceback."""
+
+    def __init__(self, message: str) -> None:
+        click.ClickException.__init__(self, message)
+
+
+def _settings_checked(factory: Callable[..., Flask]) -> Callable[..., Flask]:
+    # Every setting is checked while the app is made, and a bad one raises ValueError naming it.
+    @functools.wraps(factory)
+    def checked(*args: Any, **kwargs: Any) -> Flask:
+        try:
+            return factory(*args, **kwargs)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+
+    return checked
+
+
+@_settings_checked
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create and configure the counter app."""
+    """Create and configure the counter app.
+
+    :raises SettingsError: (a ``ValueError``) naming a setting the app cannot start with.
+    """
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     _refuse_unknown_settings()
@@ -41,8 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import auth, body, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store, transfer
-    from . import web
+    from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store
+    from . import transfer, web
 
     logs.init_app(app)
     auth.init_app(app)
@@ -51,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     policy.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    compress.init_app(app)
     store.init_app(app)
     cors.init_app(app)
     transfer.init_app(app)

@@ -7,7 +7,7 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from . import days, params, policy, totals
+from . import days, params, periods, policy, totals
 from .auth import read_access, read_allowed
 from .store import get_store
 
@@ -67,15 +67,21 @@ def increment() -> Response:
 @bp.get("/summary")
 @read_access()
 def summary() -> Response:
-    """Daily counts and totals over a range, as JSON or CSV."""
+    """Counts per day (or per week or month) and totals over a range, as JSON or CSV."""
     first, last, wanted = totals.requested_range(request.args)
+    group = periods.requested(request.args)
     fmt = params.single(request.args, "format")
     if fmt not in (params.MISSING, "json", "csv"):
         raise BadRequest("'format' must be json or csv.")
     result = totals.summarize(first, last, wanted)
+    if group != "day":
+        result = periods.grouped(result, group, days.today())
     if fmt == "csv" or (fmt is params.MISSING and _prefers_csv()):
         out = io.StringIO()
-        totals.write_csv(out, totals.summary_rows(result))
+        if group == "day":
+            totals.write_csv(out, totals.summary_rows(result))
+        else:
+            periods.write_csv(out, group, result["periods"])
         return Response(out.getvalue(), mimetype="text/csv")
     return jsonify(result)
 

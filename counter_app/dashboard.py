@@ -1,41 +1,76 @@
-"""The dashboard: a server-rendered page with an SVG chart and the totals of a range."""
+"""The dashboard: server-rendered SVG charts and totals of a range, compared with the range before."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from . import auth, chart, days, totals
+from . import auth, chart, days, periods, ranges, totals
 
 bp = Blueprint("dashboard", __name__)
 
-FIELDS = ("from", "to", "e")  # the range form's fields, the only query the token form carries back
+FIELDS = ("from", "to", "e", "group")  # the range form's fields, the only query the token form carries back
+MAX_MULTIPLES = 12  # events drawn on their own scale; the totals table lists every event
+GROUP_NAMES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+
+
+@bp.app_template_filter("thousands")
+def thousands(value: int) -> str:
+    """``12345`` -> ``12,345``."""
+    return f"{value:,}"
 
 
 @bp.get("/dashboard")
 def dashboard() -> Response:
-    """The chart and totals of ``from``..``to`` (default the last 30 days), or the token form."""
+    """The charts and totals of ``from``..``to`` (default the last 30 days), or the token form."""
     if not auth.read_allowed():
         return _token_form(wrong=False)
+    today = days.today()
     form = {name: request.args.get(name, "") for name in FIELDS}
+    # A cleared date input still sends "from=": on this form that means the default.
+    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v or k not in ("from", "to")])
     try:
-        first, last, wanted = totals.requested_range(request.args)
+        first, last, wanted = totals.requested_range(args)
+        chosen = periods.requested(args, default="")
     except BadRequest as exc:
-        return _private(render_template("dashboard.html", form=form, error=exc.description), 400)
+        form |= {name: _iso(form[name]) for name in ("from", "to")}
+        page = render_template("dashboard.html", form=form, error=exc.description, presets=_presets(today, form))
+        return _private(page, 400)
+    span = ranges.Range(first, last)
+    group = chosen or ranges.default_group(span)
     summary = totals.summarize(first, last, wanted)
-    query = {"from": summary["from"], "to": summary["to"], **({"e": form["e"]} if form["e"].strip() else {})}
-    charts = [chart.draw(summary, frame) for frame in (chart.WIDE, chart.NARROW)]
+    before = _allowed(ranges.previous(span, today))
+    earlier = totals.summarize(*before, wanted)["totals"] if before else None
+    shown = periods.regroup(summary, group, today)
+    ranked = chart.ranked_events(summary["totals"])
+    coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
+    table = _table(summary["totals"], earlier)
+    keep = {"e": form["e"]} if form["e"].strip() else {}
+    focus = {"group": chosen} if chosen else {}
     page = render_template(
         "dashboard.html",
-        form={**form, "from": summary["from"], "to": summary["to"]},
+        form={**form, "from": first.isoformat(), "to": last.isoformat()},
+        group=group,
+        automatic=ranges.default_group(span),
+        title=f"{GROUP_NAMES[group]} counts, {_label(span)}",
+        compared=_label(before) if before else None,
         summary=summary,
-        charts=charts,
-        hidden=len(summary["totals"]) > len(charts[0]["series"]),
-        table=sorted(summary["totals"].items(), key=lambda item: (-item[1], item[0])),
-        first_label=days.from_int(summary["from"]).strftime("%d %b %Y"),
-        last_label=days.from_int(summary["to"]).strftime("%d %b %Y"),
-        json_url=url_for("counting.summary", **query, format="json"),
-        csv_url=url_for("counting.summary", **query, format="csv"),
+        charts=[chart.draw(shown, coloured, group, frame) for frame in (chart.WIDE, chart.NARROW)],
+        multiples=_multiples(shown, group, table[: len(ranked)], dict(coloured),
+                             lambda event: _url(span, e=event, **focus)),
+        hidden=len(ranked) > chart.MAX_SERIES,
+        table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
+        focused=wanted is not None and len(wanted) == 1,
+        everything_url=_url(span, **focus),
+        presets=_presets(today, form, span),
+        arrows={step: _arrow(ranges.neighbour(span, step, today), {**keep, **focus}) for step in (-1, 1)},
+        json_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="json"),
+        csv_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="csv"),
     )
     return _private(page, 200)
 
@@ -54,6 +89,94 @@ def _same_range() -> str:
     """The dashboard's URL with this request's range, under the app's root (``/dev`` behind an API Gateway stage)."""
     # Only the form's fields: any other name could be one of url_for's own (endpoint, _method, _scheme).
     return url_for("dashboard.dashboard", **{name: request.args[name] for name in FIELDS if name in request.args})
+
+
+def _allowed(span: ranges.Range | None) -> ranges.Range | None:
+    """``span`` if a request may ask for it (the same limits as ``from`` and ``to``), else ``None``."""
+    if span is None:
+        return None
+    try:
+        totals.requested_range(_query(span))
+    except BadRequest:
+        return None
+    return span
+
+
+def _iso(text: str) -> str:
+    """A typed date as a date input's value, ``2026-11-01``; left as typed if it is not a date."""
+    try:
+        return days.parse(text).isoformat()
+    except ValueError:
+        return text
+
+
+def _query(span: ranges.Range) -> dict[str, int]:
+    return {"from": days.to_int(span.first), "to": days.to_int(span.last)}
+
+
+def _grouped(group: str) -> dict[str, str]:
+    return {} if group == "day" else {"group": group}
+
+
+def _url(span: ranges.Range, **extra: str) -> str:
+    return url_for("dashboard.dashboard", **_query(span), **extra)
+
+
+def _label(span: ranges.Range) -> str:
+    """``27 Nov 2026`` for a day, ``29 Oct – 27 Nov 2026`` for a range, with both years when they differ."""
+    last = f"{span.last.day} {span.last:%b %Y}"
+    if span.first == span.last:
+        return last
+    first = f"{span.first.day} {span.first:%b}" + ("" if span.first.year == span.last.year else f" {span.first.year}")
+    return f"{first} – {last}"
+
+
+def _presets(today: date, form: dict[str, str], span: ranges.Range | None = None) -> list[dict[str, Any]]:
+    keep = {"e": form["e"]} if form["e"].strip() else {}
+    return [{"label": label, "url": _url(preset, **keep), "current": preset == span}
+            for label, preset in ranges.presets(today)]
+
+
+def _arrow(span: ranges.Range | None, keep: dict[str, str]) -> dict[str, str] | None:
+    span = _allowed(span)
+    return {"url": _url(span, **keep), "label": _label(span)} if span else None
+
+
+def _multiples(shown: list[dict[str, Any]], group: str, rows: list[dict[str, Any]], colours: dict[str, int],
+               url: Callable[[str], str]) -> list[dict[str, Any]]:
+    """A small chart on its own scale for each of the largest events, when there is more than one."""
+    if len(rows) < 2:
+        return []
+    return [{**row, "url": url(row["event"]),
+             "chart": chart.draw(shown, [(row["event"], colours.get(row["event"], "x"))], group, chart.SMALL)}
+            for row in rows[:MAX_MULTIPLES]]
+
+
+def _table(current: dict[str, int], earlier: dict[str, int] | None) -> list[dict[str, Any]]:
+    """A row per event of the range, and per event only the range before had, largest first."""
+    before = earlier or {}
+    names = sorted(set(current) | set(before), key=lambda e: (-current.get(e, 0), -before.get(e, 0), e))
+    return [{"event": event, "total": current.get(event, 0),
+             "before": None if earlier is None else before.get(event, 0),
+             "change": change(current.get(event, 0), None if earlier is None else before.get(event, 0))}
+            for event in names]
+
+
+def change(now: int, before: int | None) -> dict[str, str]:
+    """How ``now`` compares with ``before``: a kind for the colour, text with a sign, and words for screen readers."""
+    if before is None:
+        return {"kind": "none", "text": "", "words": "no earlier range to compare with"}
+    if before == 0:
+        if now == 0:
+            return {"kind": "same", "text": "–", "words": "none in either range"}
+        return {"kind": "new", "text": "new", "words": "new: none in the range before"}
+    percent = (now - before) * 100 / before
+    shown = f"{abs(percent):,.1f}".removesuffix(".0") if abs(percent) < 10 else f"{abs(percent):,.0f}"
+    if shown == "0":
+        return {"kind": "same", "text": "±0%", "words": "about the same as the range before"}
+    up = percent > 0
+    return {"kind": "up" if up else "down", "text": f"{'▲ +' if up else '▼ −'}{shown}%",
+            "words": f"{'up' if up else 'down'} {shown}% on the range before"}
 
 
 def _token_form(*, wrong: bool) -> Response:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
-_DIGITS = re.compile(r"[0-9]{8}")  # [0-9], not \d: \d also matches full-width digits
+# [0-9], not \d: \d also matches full-width digits. The dashed form is what a date picker sends.
+_DATE = re.compile(r"([0-9]{4})-?([0-9]{2})-?([0-9]{2})")
 
 
 def init_app(app: Flask) -> None:
@@ -21,7 +22,7 @@ def init_app(app: Flask) -> None:
 
 
 def now() -> datetime:
-    """The current time, aware, from the app's clock."""
+    """The app's clock: an aware datetime, the real time unless a test set ``CLOCK``."""
     clock = current_app.config["CLOCK"]
     return clock() if clock else datetime.now(timezone.utc)
 
@@ -42,14 +43,15 @@ def from_int(day: int) -> date:
 
 
 def parse(text: str, name: str = "c") -> date:
-    """Parse exactly eight ASCII digits forming a real calendar date.
+    """Parse ``YYYYMMDD`` or ``YYYY-MM-DD`` (ASCII digits) forming a real calendar date.
 
     :raises ValueError: with a sentence naming the parameter.
     """
-    if not _DIGITS.fullmatch(text):
-        raise ValueError(f"'{name}' must be a date written as YYYYMMDD, for example 20261127.")
+    found = _DATE.fullmatch(text)
+    if not found or (text[4] == "-") != (text[-3] == "-"):
+        raise ValueError(f"'{name}' must be a date written as YYYYMMDD or YYYY-MM-DD, for example 20261127.")
     try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date(*(int(part) for part in found.groups()))
     except ValueError:
         raise ValueError(f"'{name}' is not a real calendar date: {text}.") from None
 

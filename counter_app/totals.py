@@ -10,7 +10,6 @@ from typing import Any, TextIO
 from werkzeug.exceptions import BadRequest
 
 from . import days, params
-from .storage import Counts
 from .store import get_store
 
 DEFAULT_RANGE_DAYS = 30
@@ -52,16 +51,16 @@ def _keep(counts: dict[str, int], wanted: set[str] | None) -> dict[str, int]:
     return {e: n for e, n in sorted(counts.items()) if wanted is None or e in wanted}
 
 
-def flatten(counts: Counts) -> Iterator[Row]:
-    """``(day, event, count)`` rows, by day then event."""
-    for day in sorted(counts):
-        for event, count in sorted(counts[day].items()):
+def flatten(counts: Iterable[tuple[int, dict[str, int]]]) -> Iterator[Row]:
+    """``(day, event, count)`` rows of ``(day, counts)`` pairs: days in the order given, events sorted."""
+    for day, events in counts:
+        for event, count in sorted(events.items()):
             yield day, event, count
 
 
 def summary_rows(summary: dict[str, Any]) -> Iterator[Row]:
     """The rows of a :func:`summarize` result."""
-    return flatten({row["day"]: row["counts"] for row in summary["days"]})
+    return flatten((row["day"], row["counts"]) for row in summary["days"])
 
 
 def write_csv(out: TextIO, rows: Iterable[Row]) -> None:

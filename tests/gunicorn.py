@@ -39,8 +39,8 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}", "--chdir",
-             str(ROOT), "--graceful-timeout", "2", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+             "--chdir", str(ROOT), "--graceful-timeout", "2", "wsgi:app"],
             env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
         )
         if self.log:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bench import ROOT, SIZES, compare
+from bench import ROOT, SIZES, compare, import_sqlite
 from bench.cold_start import STARTS_PER_RUN
 from bench.run import run
 
@@ -82,6 +82,17 @@ def test_cold_start_side_by_side(result):
     assert cold["ratio"] == pytest.approx(compare(cold["app"]["runs_ms"], cold["bare"]["runs_ms"]), abs=0.01)
     # The bare zip is Flask and Zappa's handler alone: no counter_app, flask-cors, crawlerdetect or tzdata.
     assert cold["app"]["zip_bytes"] > cold["bare"]["zip_bytes"] > 0
+
+
+def test_import_into_sqlite_side_by_side(result):
+    found = result["import_sqlite"]
+    assert found["rows"] == import_sqlite.ROWS["tiny"] and found["file_mb"] > 0
+    for side in ("import", "export", "floor"):
+        assert found[side]["rows_per_s"] > 0 and found[side]["peak_rss_mb"] > 0
+    assert found["small_import"]["rows"] == import_sqlite.SMALL
+    assert found["speed_ratio"] == pytest.approx(found["import"]["rows_per_s"] / found["floor"]["rows_per_s"], abs=0.01)
+    assert found["rss_ratio"] == pytest.approx(
+        found["import"]["peak_rss_mb"] / found["small_import"]["peak_rss_mb"], abs=0.01)
 
 
 def test_a_section_plugs_in_by_name():

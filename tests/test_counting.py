@@ -48,6 +48,15 @@ def test_post_bodies(client, body):
     assert total(client, "FORM") == 1
 
 
+def test_iso_day_gets_the_same_answer(client):
+    dashed = client.get("/", query_string={"e": "iso", "c": "2026-11-01"})
+    plain = client.get("/", query_string={"e": "iso", "c": "20261101"})
+    assert dashed.json | {"count": 0} == plain.json | {"count": 0} == {
+        "status": "success", "eventkey": "ISO", "day": 20261101, "count": 0}
+    assert (dashed.json["count"], plain.json["count"]) == (1, 2)
+    assert client.post("/", json={"e": "iso", "c": "2026-11-01"}).json["count"] == 3
+
+
 def test_post_json_with_day(client):
     assert client.post("/", json={"e": "x", "c": 20261101}).json["day"] == 20261101
     assert client.post("/", json={"e": "x", "c": "20261102"}).json["day"] == 20261102
@@ -71,6 +80,10 @@ BAD = [
     ({"e": "x", "c": "20230229"}, "real calendar date"),
     ({"e": "x", "c": "00001127"}, "real calendar date"),
     ({"e": "x", "c": " 20261127"}, "YYYYMMDD"),
+    ({"e": "x", "c": "2026-1127"}, "YYYY-MM-DD"),
+    ({"e": "x", "c": "2026-11-1"}, "YYYY-MM-DD"),
+    ({"e": "x", "c": "2026/11/27"}, "YYYY-MM-DD"),
+    ({"e": "x", "c": "2026-02-29"}, "real calendar date"),
 ]
 
 

@@ -1,11 +1,15 @@
 """The dashboard through Flask's test client: rendering, ranges, and the read cookie."""
 
+import gzip
 import re
+from datetime import timedelta
 
 import pytest
 
-from counter_app import create_app
+from counter_app import create_app, days
 from counter_app.chart import compact, nice_ticks
+from counter_app.dashboard import change
+from counter_app.store import get_store
 from tests.conftest import NOW, TODAY
 
 
@@ -16,9 +20,35 @@ def private(tmp_path):
     ).test_client()
 
 
-def points(html, event):
-    group = re.search(rf'<g class="series s\d" data-event="{event}">(.*?)</g>', html, re.S).group(1)
+def chart(html, name="wide"):
+    """The SVG of one chart: wide, narrow, or the small chart of an event (``small:EVENT``)."""
+    if name.startswith("small:"):
+        figure = re.search(rf'<figure class="multiple" data-event="{name[6:]}">(.*?)</figure>', html, re.S).group(1)
+        return re.search(r"<svg class=\"chart chart-small\".*?</svg>", figure, re.S).group(0)
+    return re.search(rf'<svg class="chart chart-{name}".*?</svg>', html, re.S).group(0)
+
+
+def points(html, event, name="wide"):
+    """``(day, count)`` of an event's dots in one chart."""
+    group = re.search(rf'<g class="series s\w" data-event="{event}">(.*?)</g>', chart(html, name), re.S).group(1)
     return [(int(d), int(n)) for d, n in re.findall(r'data-day="(\d+)" data-count="(\d+)"', group)]
+
+
+def partial_days(html, event, name="wide"):
+    group = re.search(rf'<g class="series s\w" data-event="{event}">(.*?)</g>', chart(html, name), re.S).group(1)
+    return [int(d) for d in re.findall(r'<circle class="partial"[^>]*data-day="(\d+)"', group)]
+
+
+def row(html, event):
+    """The cells of an event's row in the totals table, as text a sighted reader sees."""
+    found = re.search(rf'<tr data-event="{event}">(.*?)</tr>', html, re.S).group(1)
+    found = re.sub(r'<span class="visually-hidden">.*?</span>', "", found)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", found, re.S)]
+
+
+def seed(app, rows):
+    with app.app_context():
+        get_store().write_many(rows)
 
 
 def test_default_range_draws_every_day_with_zeros(client):
@@ -30,14 +60,27 @@ def test_default_range_draws_every_day_with_zeros(client):
     assert reply.status_code == 200 and reply.mimetype == "text/html"
     assert reply.headers["Cache-Control"] == "no-store"
     drawn = points(html, "A")
-    assert html.count('<g class="series s0" data-event="A">') == 2  # the wide and the narrow chart
     assert len(drawn) == 30
     assert drawn[0] == (20261029, 0) and drawn[-1] == (TODAY, 0)
     assert dict(drawn)[20261120] == 2
     assert dict(points(html, "B"))[TODAY] == 1
-    assert '<tr data-event="A"><th scope="row">A</th><td>2</td></tr>' in html
+    assert points(html, "A", "narrow") == drawn  # 30 days: the narrow chart has every dot too
+    assert row(html, "A") == ["A", "2", "0", "new"]
     assert "/summary?from=20261029&amp;to=20261127&amp;format=csv" in html
+    assert "Daily counts, 29 Oct – 27 Nov 2026" in html
     assert "<script" not in html and "style=" not in html
+
+
+def test_today_is_drawn_partial(client):
+    client.get("/?e=A&c=20261126")
+    client.get("/?e=B")
+    html = client.get("/dashboard").get_data(as_text=True)
+    for name in ("wide", "narrow", "small:A"):
+        assert partial_days(html, "A", name) == [TODAY]
+    series = re.search(r'<g class="series s\w" data-event="A">(.*?)</g>', chart(html), re.S).group(1)
+    lines = re.findall(r"<polyline( class=\"dashed\")? points=\"([^\"]+)\"", series)
+    # One solid line through the 29 whole days, one dashed line from yesterday into today.
+    assert [(dashed != "", len(xy.split())) for dashed, xy in lines] == [(False, 29), (True, 2)]
 
 
 def test_range_and_event_filter_carry_into_links(client):
@@ -47,12 +90,142 @@ def test_range_and_event_filter_carry_into_links(client):
     assert points(html, "B")[:2] == [(20261101, 1), (20261102, 0)]
     assert 'data-event="A"' not in html
     assert "/summary?from=20261101&amp;to=20261102&amp;e=b&amp;format=json" in html
+    assert "One event shown on its own" in html
+    assert 'id="all-events" href="/dashboard?from=20261101&amp;to=20261102"' in html
+
+
+def test_iso_dates_and_cleared_inputs(client):
+    client.get("/?e=A&c=20261101")
+    iso = client.get("/dashboard?from=2026-11-01&to=2026-11-02").get_data(as_text=True)
+    assert iso == client.get("/dashboard?from=20261101&to=20261102").get_data(as_text=True)
+    assert 'name="from" value="2026-11-01"' in iso and 'name="to" value="2026-11-02"' in iso
+    # A cleared date input sends from= : the default range.
+    cleared = client.get("/dashboard?from=&to=&group=&e=").get_data(as_text=True)
+    assert 'name="from" value="2026-10-29"' in cleared and len(points(cleared, "A")) == 30
+
+
+@pytest.mark.parametrize("span,group,periods", [
+    ("from=20261029&to=20261127", "day", 30),
+    ("from=20260829&to=20261127", "day", 91),  # 91 days: still days
+    ("from=20260801&to=20261127", "week", 18),  # 119 days: weeks, the first one cut at 1 Aug
+    ("from=20251127&to=20261127", "month", 13),  # 366 days: months
+])
+def test_default_grouping_follows_the_length(client, span, group, periods):
+    client.get("/?e=A")
+    html = client.get(f"/dashboard?{span}").get_data(as_text=True)
+    assert f"Automatic ({group}s)" in html
+    assert len(points(html, "A")) == periods
+    assert partial_days(html, "A")[-1] == points(html, "A")[-1][0]  # the present period, not over yet
+    assert f"partial {group}:" in html
+
+
+def test_weeks_are_drawn_from_monday_with_partial_edges(client, app):
+    seed(app, [(20261101, "A", 5), (20261102, "A", 7), (20261108, "A", 1), (20261115, "A", 2), (TODAY, "A", 3)])
+    html = client.get("/dashboard?from=20261101&to=20261127&group=week").get_data(as_text=True)
+    assert points(html, "A") == [(20261026, 5), (20261102, 8), (20261109, 2), (20261116, 0), (20261123, 3)]
+    assert partial_days(html, "A") == [20261026, 20261123]  # cut by the range; not over yet
+    assert "Weekly counts, 1 – 27 Nov 2026" not in html and "Weekly counts, 1 Nov – 27 Nov 2026" in html
+    assert "A, week of 26 Oct 2026 (partial): 5" in html
+    assert "/summary?from=20261101&amp;to=20261127&amp;group=week&amp;format=csv" in html
+    assert '<option value="week" selected>' in html
+
+
+def test_months_label_the_year_when_the_range_crosses_one(client, app):
+    seed(app, [(20251215, "A", 1500), (20260110, "A", 2500)])
+    html = client.get("/dashboard?from=20251201&to=20261127").get_data(as_text=True)
+    ticks = re.findall(r'<text class="tick"[^>]*text-anchor="(?:start|middle|end)">([^<]+)</text>', chart(html))
+    assert ticks[-1] == "Nov 2026" and "Jan 2026" in ticks and all(re.fullmatch(r"\w{3} 20\d\d", t) for t in ticks)
+    assert dict(points(html, "A"))[20251201] == 1500
+    assert "A, Jan 2026: 2,500" in html
+    same_year = client.get("/dashboard?from=20260101&to=20261127&group=month").get_data(as_text=True)
+    ticks = re.findall(r'<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="\w+">([^<]+)</text>', chart(same_year))
+    assert "Nov" in ticks and not [t for t in ticks if "20" in t]
+
+
+def test_totals_compare_with_the_range_before(client, app):
+    # 30 days ending today against the 30 days before: 29 Sep - 28 Oct.
+    seed(app, [(20261001, "UP", 1000), (20261101, "UP", 1234), (20261001, "DOWN", 8), (20261101, "DOWN", 6),
+               (20261101, "NEW", 3), (20261001, "GONE", 4), (20261001, "SAME", 5), (20261101, "SAME", 5),
+               (20261028, "UP", 10**6), (20261029, "SMALL", 1000), (20261001, "SMALL", 999)])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Compared with 29 Sep – 28 Oct 2026." in html
+    assert row(html, "UP") == ["UP", "1,234", "1,001,000", "▼ −100%"]
+    assert row(html, "DOWN") == ["DOWN", "6", "8", "▼ −25%"]
+    assert row(html, "NEW") == ["NEW", "3", "0", "new"]
+    assert row(html, "GONE") == ["GONE", "0", "4", "▼ −100%"]
+    assert row(html, "SAME") == ["SAME", "5", "5", "±0%"]
+    assert row(html, "SMALL") == ["SMALL", "1,000", "999", "▲ +0.1%"]
+    # Colour is a help, not the message: the arrow and sign say it, and screen readers get words.
+    assert '<td class="change down"><span aria-hidden="true">▼ −25%</span>' in html
+    assert '<span class="visually-hidden">down 25% on the range before</span>' in html
+    assert '<td class="change up"><span aria-hidden="true">▲ +0.1%</span>' in html
+    assert "All events" not in html
+
+
+def test_month_ranges_compare_with_the_same_days_of_the_month_before(client, app):
+    seed(app, [(20261027, "A", 10), (20261028, "A", 100), (20261127, "A", 20)])
+    html = client.get("/dashboard?from=20261101&to=20261127").get_data(as_text=True)
+    assert "Compared with 1 – 27 Oct 2026." not in html and "Compared with 1 Oct – 27 Oct 2026." in html
+    assert row(html, "A") == ["A", "20", "10", "▲ +100%"]
+
+
+def test_presets_and_arrows(client):
+    html = client.get("/dashboard").get_data(as_text=True)
+    presets = dict((label, url) for url, label in re.findall(r'<li><a href="([^"]+)"[^>]*>([^<]+)</a></li>', html))
+    assert presets == {
+        "Today": "/dashboard?from=20261127&amp;to=20261127",
+        "7 days": "/dashboard?from=20261121&amp;to=20261127",
+        "30 days": "/dashboard?from=20261029&amp;to=20261127",
+        "90 days": "/dashboard?from=20260830&amp;to=20261127",
+        "12 months": "/dashboard?from=20251201&amp;to=20261127",
+        "This month": "/dashboard?from=20261101&amp;to=20261127",
+        "Last month": "/dashboard?from=20261001&amp;to=20261031",
+    }
+    assert re.findall(r'<a href="[^"]+" aria-current="page">([^<]+)</a>', html) == ["30 days"]
+    assert 'rel="prev" href="/dashboard?from=20260929&amp;to=20261028"' in html
+    assert 'rel="next"' not in html and '<span class="arrow" aria-disabled="true">Next' in html
+
+
+@pytest.mark.parametrize("query,prev,next_", [
+    ("from=20261001&to=20261031", "from=20260901&amp;to=20260930", "from=20261101&amp;to=20261127"),
+    ("from=20261101&to=20261127", "from=20261001&amp;to=20261031", None),
+    ("from=20260101&to=20260331&e=a&group=week", "from=20251001&amp;to=20251231&amp;e=a&amp;group=week",
+     "from=20260401&amp;to=20260630&amp;e=a&amp;group=week"),
+    ("from=20261110&to=20261119", "from=20261031&amp;to=20261109", "from=20261118&amp;to=20261127"),
+])
+def test_arrows_move_by_the_length_or_by_whole_months(client, query, prev, next_):
+    html = client.get(f"/dashboard?{query}").get_data(as_text=True)
+    assert f'rel="prev" href="/dashboard?{prev}"' in html
+    if next_:
+        assert f'rel="next" href="/dashboard?{next_}"' in html
+    else:
+        assert 'rel="next"' not in html
+
+
+def test_each_event_has_its_own_scale_and_a_focus_link(client, app):
+    seed(app, [(20261120, "BIG", 50_000), (20261121, "BIG", 40_000), (20261120, "TINY", 3), (20261121, "TINY", 1)])
+    html = client.get("/dashboard").get_data(as_text=True)
+
+    def top_tick(svg):
+        return re.findall(r'dominant-baseline="middle">([^<]+)</text>', svg)[-1]
+
+    assert top_tick(chart(html)) == "50k"
+    assert top_tick(chart(html, "small:BIG")) == "50k"
+    assert top_tick(chart(html, "small:TINY")) == "4"
+    assert dict(points(html, "TINY", "small:TINY"))[20261120] == 3
+    assert '<a href="/dashboard?from=20261029&amp;to=20261127&amp;e=TINY">TINY</a>' in html
+    assert row(html, "BIG")[1] == "90,000"
+
+
+def test_one_event_draws_no_small_charts(client):
+    client.get("/?e=A")
+    assert 'class="multiple"' not in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_no_counts_shows_empty_chart(client):
     html = client.get("/dashboard").get_data(as_text=True)
     assert "No counts in this range" in html
-    assert "<circle" not in html
+    assert "<circle" not in chart(html)
 
 
 def test_more_events_than_colours_keeps_the_largest(client):
@@ -63,9 +236,27 @@ def test_more_events_than_colours_keeps_the_largest(client):
     assert re.findall(r'<li data-event="(\w+)">', html) == [f"E{n}" for n in range(8, 1, -1)]
     assert html.count("<tr data-event=") == 9
     assert "the table lists all 9" in html
+    assert re.findall(r'<figure class="multiple" data-event="(\w+)">', html) == [f"E{n}" for n in range(8, -1, -1)]
+    assert '<g class="series sx" data-event="E1">' in chart(html, "small:E1")
 
 
-@pytest.mark.parametrize("query", ["from=20261128&to=20261127", "from=2026", "e=bad%20name", "from=20250101"])
+def test_a_year_of_days_stays_light(client, app):
+    events = ["PAGEVIEW", "SIGNUP", "DOWNLOAD", "CLICK", "SHARE", "ORDER", "LEAVE"]
+    with app.app_context():
+        first = days.parse("20241127")
+        seed(app, [(days.to_int(first + timedelta(n)), event, 1000 * n + k)
+                   for n in range(732) for k, event in enumerate(events)])
+    for query in ("from=20251127&to=20261127", "from=20251127&to=20261127&group=day"):
+        reply = client.get(f"/dashboard?{query}")
+        assert len(reply.get_data()) <= 150_000, query
+        zipped = client.get(f"/dashboard?{query}", headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.get_data()) == reply.get_data()
+        assert len(zipped.get_data()) < len(reply.get_data()) / 4
+
+
+@pytest.mark.parametrize("query", ["from=20261128&to=20261127", "from=2026", "e=bad%20name", "from=20250101",
+                                   "group=year", "group=day&group=week"])
 def test_bad_range_is_400_html_with_the_reason(client, query):
     reply = client.get(f"/dashboard?{query}")
     assert reply.status_code == 400
@@ -129,7 +320,28 @@ def test_nice_ticks_and_labels():
     assert nice_ticks(0, 6) == [0, 1]
     assert nice_ticks(7, 6) == [0, 2, 4, 6, 8]
     assert nice_ticks(101, 6) == [0, 50, 100, 150]
-    assert [compact(v) for v in (999, 9999, 25000, 3_000_000, 2_500_000)] == ["999", "9999", "25k", "3M", "2.5M"]
+    assert compact([0, 500, 1000, 1500]) == ["0", "500", "1,000", "1,500"]
+    assert compact([0, 5000, 10_000, 15_000]) == ["0", "5k", "10k", "15k"]
+    assert compact([0, 2_500_000, 5_000_000]) == ["0", "2.5M", "5M"]
+
+
+@pytest.mark.parametrize("now,before,kind,text", [
+    (150, 100, "up", "▲ +50%"), (50, 100, "down", "▼ −50%"), (1005, 1000, "up", "▲ +0.5%"),
+    (100_000, 10, "up", "▲ +999,900%"), (1, 0, "new", "new"), (0, 0, "same", "–"), (3, None, "none", ""),
+    (10001, 10000, "same", "±0%"),
+])
+def test_change_reads_without_colour(now, before, kind, text):
+    assert change(now, before)["kind"] == kind and change(now, before)["text"] == text
+
+
+def test_an_event_keeps_its_colour_in_its_own_chart(client, app):
+    # Equal totals: the chart ranks A first by name, the table ranks B first for its larger range before.
+    seed(app, [(20261120, "A", 5), (20261120, "B", 5), (20261001, "B", 9)])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert re.findall(r'<li data-event="(\w+)"><span class="swatch (s\d)">', html) == [("A", "s0"), ("B", "s1")]
+    assert re.findall(r'<figure class="multiple" data-event="(\w+)">', html) == ["B", "A"]
+    assert '<g class="series s1" data-event="B">' in chart(html, "small:B")
+    assert '<g class="series s0" data-event="A">' in chart(html, "small:A")
 
 
 @pytest.mark.parametrize("root", ["", "/dev", "/counter/prod"], ids=["no-prefix", "stage", "base-path"])

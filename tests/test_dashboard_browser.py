@@ -1,10 +1,11 @@
-"""The dashboard in headless Chromium: real counts drawn, both widths, the token flow, a strict CSP."""
+"""The dashboard in headless Chromium: counts drawn, both widths, ranges and grouping without script, partial
+periods and the comparison, the token flow, a strict CSP, and the screenshots."""
 
 import pytest
 
 from counter_app import create_app
 from counter_app.store import get_store
-from scripts.screenshot import demo_rows, shoot
+from scripts.screenshot import RANGES, WIDTHS, demo_rows, shoot
 from tests.conftest import NOW
 from tests.live import LiveServer
 
@@ -15,11 +16,11 @@ STRICT_CSP = (
 HITS = {(20261120, "PAGEVIEW"): 5, (20261127, "PAGEVIEW"): 2, (20261125, "SIGNUP"): 1}
 
 
-def serve(tmp_path, **config):
+def serve(tmp_path, seed=(), **config):
     app = create_app({"STORE": f"sqlite:///{tmp_path}/b.sqlite3", "CLOCK": lambda: NOW, **config})
     app.after_request(lambda response: response.headers.set("Content-Security-Policy", STRICT_CSP) or response)
     with app.app_context():
-        get_store().write_many([(day, event, n) for (day, event), n in HITS.items()])
+        get_store().write_many([(day, event, n) for (day, event), n in HITS.items()] + list(seed))
     return LiveServer(app)
 
 
@@ -31,11 +32,23 @@ def watch(page):
 
 
 def drawn(page):
-    """``{(day, event): count}`` of the visible chart's points."""
+    """``(day, event, count)`` of the visible main chart's points."""
     return page.eval_on_selector_all(
-        "svg.chart g.series circle",
+        "svg.chart-wide g.series circle, svg.chart-narrow g.series circle",
         """cs => cs.filter(c => c.closest('svg').checkVisibility())
                   .map(c => [+c.dataset.day, c.closest('g').dataset.event, +c.dataset.count])""",
+    )
+
+
+def counted(page):
+    """``{(day, event): count}`` of the visible main chart's points that are not zero."""
+    return {(d, e): n for d, e, n in drawn(page) if n}
+
+
+def style(page, selector, *properties):
+    """Computed values of ``properties`` for every element ``selector`` finds."""
+    return page.eval_on_selector_all(
+        selector, "(es, ps) => es.map(e => ps.map(p => getComputedStyle(e).getPropertyValue(p)))", list(properties)
     )
 
 
@@ -49,21 +62,87 @@ def test_chart_matches_the_counts(tmp_path, browser, width, chart):
             page.goto(server.url + "/dashboard")
             points = drawn(page)
             assert len(points) == 2 * 30
-            assert {(d, e): n for d, e, n in points if n} == HITS
+            assert counted(page) == HITS
             assert page.is_visible(f"svg.chart-{chart}")
-            assert page.locator(".legend li").all_inner_texts() == ["PAGEVIEW", "SIGNUP"]
+            assert page.locator(".legend li[data-event]").all_inner_texts() == ["PAGEVIEW", "SIGNUP"]
             swatches = page.eval_on_selector_all(
                 ".legend .swatch", "s => s.map(e => getComputedStyle(e).backgroundColor)"
             )
             assert swatches == ["rgb(0, 114, 178)", "rgb(230, 159, 0)"]
-            assert page.locator("table.totals tbody tr").all_inner_texts() == ["PAGEVIEW\t7", "SIGNUP\t1"]
+            new = "new\nnew: none in the range before"  # what a reader sees, then what a screen reader says
+            assert page.locator("table.totals tbody tr").all_inner_texts() == [f"PAGEVIEW\t7\t0\t{new}",
+                                                                               f"SIGNUP\t1\t0\t{new}"]
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             box = page.locator(f"svg.chart-{chart}").bounding_box()
             assert box["width"] > 0.8 * min(width, 1000) - 32 and box["height"] > 200
             assert page.locator("text.axis-title").filter(visible=True).all_text_contents() == ["Day", "Count per day"]
+            # Each event also has a chart of its own: side by side on a desktop, one under the other on a phone.
+            small = [page.locator(f"figure.multiple[data-event={event}] svg").bounding_box()
+                     for event in ("PAGEVIEW", "SIGNUP")]
+            assert (small[0]["y"] == small[1]["y"]) == (width > 600)
+            assert all(box["width"] > 250 and box["height"] > 90 for box in small)
     finally:
         context.close()
     assert complaints == []
+
+
+def test_presets_arrows_dates_and_grouping_work_without_script(tmp_path, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        with serve(tmp_path) as server:
+            page.goto(server.url + "/dashboard")
+            page.click("nav.periods >> text=7 days")
+            assert page.url.endswith("/dashboard?from=20261121&to=20261127")
+            assert page.locator(".presets [aria-current=page]").inner_text() == "7 days"
+            assert counted(page) == {(20261127, "PAGEVIEW"): 2, (20261125, "SIGNUP"): 1}
+            page.click("a[rel=prev]")
+            assert page.url.endswith("/dashboard?from=20261114&to=20261120")
+            assert counted(page) == {(20261120, "PAGEVIEW"): 5}
+            page.click("a[rel=next]")
+            assert page.url.endswith("/dashboard?from=20261121&to=20261127")
+            # What a date picker sends, and a grouping, through the plain GET form.
+            page.fill("input[name=from]", "2026-11-02")
+            page.fill("input[name=to]", "2026-11-27")
+            page.select_option("select[name=group]", "week")
+            page.click("form.range button")
+            assert "from=2026-11-02&to=2026-11-27" in page.url and "group=week" in page.url
+            assert page.locator("#chart-title").inner_text() == "Weekly counts, 2 Nov – 27 Nov 2026"
+            assert [d for d, e, n in drawn(page) if e == "PAGEVIEW"] == [20261102, 20261109, 20261116, 20261123]
+            assert counted(page) == {(20261116, "PAGEVIEW"): 5, (20261123, "PAGEVIEW"): 2, (20261123, "SIGNUP"): 1}
+            page.click("table.totals >> text=SIGNUP")  # an event's name shows it alone, on its own scale
+            assert page.url.endswith("/dashboard?from=20261102&to=20261127&e=SIGNUP&group=week")
+            assert page.locator(".legend li[data-event]").all_inner_texts() == ["SIGNUP"]
+            page.click("nav.periods >> text=Last month")  # a preset keeps the events, and groups by itself
+            assert page.url.endswith("/dashboard?from=20261001&to=20261031&e=SIGNUP")
+            assert page.locator("select[name=group]").input_value() == ""
+    finally:
+        context.close()
+
+
+def test_partial_present_and_comparison_read_without_colour(tmp_path, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        with serve(tmp_path, seed=[(20261015, "PAGEVIEW", 10), (20261015, "SIGNUP", 4)]) as server:
+            page.goto(server.url + "/dashboard")
+            # The present day: its dot hollow (filled with the paper's colour), the line into it dashed.
+            partial = style(page, "svg.chart-wide circle.partial", "fill", "stroke")
+            assert partial == [["rgb(255, 255, 255)", "rgb(0, 114, 178)"], ["rgb(255, 255, 255)", "rgb(230, 159, 0)"]]
+            assert page.eval_on_selector_all(
+                "svg.chart-wide circle.partial", "cs => cs.map(c => +c.dataset.day)") == [20261127, 20261127]
+            whole = style(page, "svg.chart-wide g.s0 circle:not(.partial)", "fill")
+            assert len(whole) == 29 and {fill for (fill,) in whole} == {"rgb(0, 114, 178)"}
+            dashes = style(page, "svg.chart-wide polyline", "stroke-dasharray")
+            assert sorted(d for (d,) in dashes) == ["5px, 4px", "5px, 4px", "none", "none"]
+            # Each change has its arrow and sign; colour only adds to them.
+            assert page.locator("td.change [aria-hidden]").all_inner_texts() == ["▼ −30%", "▼ −75%"]
+            assert style(page, "td.change", "color") == [["rgb(166, 60, 0)"], ["rgb(166, 60, 0)"]]
+            assert page.locator("td.change .visually-hidden").all_text_contents() == [
+                "down 30% on the range before", "down 75% on the range before"]
+            assert page.locator("text=Compared with 29 Sep – 28 Oct 2026.").is_visible()
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("origins", ["*", "https://example.com"], ids=["any-origin", "other-origins-listed"])
@@ -94,8 +173,13 @@ def test_token_flow_and_download_links(tmp_path, page, origins):
     assert [c for c in complaints if "Refused" in c or "Content Security Policy" in c] == []
 
 
-def test_screenshot_script_writes_a_small_png(tmp_path, browser):
-    path = shoot(browser, tmp_path / "dashboard.png")
-    data = path.read_bytes()
-    assert data.startswith(b"\x89PNG") and 20_000 < len(data) < 200_000
-    assert len(demo_rows()) > 60
+def test_screenshot_script_writes_each_range_at_each_width(tmp_path, browser):
+    paths = shoot(browser, tmp_path)
+    assert sorted(path.name for path in paths) == sorted(
+        f"dashboard-{name}-{width}.png" for name in RANGES for width in WIDTHS)
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(b"\x89PNG") and 20_000 < len(data) < 400_000
+        width = int.from_bytes(data[16:20], "big")  # the IHDR chunk: no page wider than its viewport
+        assert width == int(path.stem.rsplit("-", 1)[1])
+    assert len(demo_rows()) > 5 * 700

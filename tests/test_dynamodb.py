@@ -41,13 +41,15 @@ def test_a_day_item_for_established_names_and_a_newcomers_item_beside_it(moto_ap
         client_ = get_store().client
     items = {day: client_.get_item(TableName="TEST_counters", Key={"Day": {"N": str(day)}}).get("Item")
              for day in (20261126, -20261126, 20261127, -20261127)}
-    # Lower-case attributes are bookkeeping, never events: "bytes" granted in the day item,
+    # Lower-case attributes are bookkeeping, never events: "bytes" granted in each item,
     # "events" for the slots unknown names took in the newcomers item.
     assert items == {
         20261126: None,
-        -20261126: {"Day": {"N": "-20261126"}, "PAGEVIEW": {"N": "1"}, "events": {"N": "1"}},
+        -20261126: {"Day": {"N": "-20261126"}, "PAGEVIEW": {"N": "1"}, "events": {"N": "1"},
+                    "bytes": {"N": str(len("PAGEVIEW") + 11)}},
         20261127: {"Day": {"N": "20261127"}, "PAGEVIEW": {"N": "2"}, "bytes": {"N": str(len("PAGEVIEW") + 11)}},
-        -20261127: {"Day": {"N": "-20261127"}, "STATUS": {"N": "1"}, "events": {"N": "1"}},
+        -20261127: {"Day": {"N": "-20261127"}, "STATUS": {"N": "1"}, "events": {"N": "1"},
+                    "bytes": {"N": str(len("STATUS") + 11)}},
     }
     reply = client.get("/summary?from=20261126&to=20261127").json
     assert reply["totals"] == {"PAGEVIEW": 3, "STATUS": 1}

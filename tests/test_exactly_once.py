@@ -149,7 +149,8 @@ def lose_replies(load: Load, server: Gunicorn, front: Proxy) -> None:
 
 
 def sqlite_total(path) -> int:
-    (total,) = sqlite3.connect(path).execute("SELECT SUM(count) FROM TEST_counters WHERE event = ?", (EVENT,)).fetchone()
+    query = "SELECT SUM(count) FROM TEST_counters WHERE event = ?"
+    (total,) = sqlite3.connect(path).execute(query, (EVENT,)).fetchone()
     return total or 0
 
 

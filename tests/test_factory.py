@@ -30,8 +30,9 @@ def test_settings_come_from_counter_environment(monkeypatch, tmp_path):
 
 
 def test_unknown_store_fails_at_start_naming_it():
-    with pytest.raises(ConfigurationError, match="redis://x"):
+    with pytest.raises(ValueError, match="redis://x") as caught:
         create_app({"STORE": "redis://x"})
+    assert isinstance(caught.value.__cause__, ConfigurationError)
 
 
 def test_unknown_timezone_fails_at_start_naming_it():

@@ -44,17 +44,19 @@ def test_every_well_formed_name_is_accepted(text):
     assert params.event_name(f" {text}\t") == text.upper()
 
 
-@given(st.one_of(texts, st.text(st.sampled_from("0123456789０１２３４５６７８９٠١٢"), min_size=7, max_size=9)))
-def test_days_are_eight_ascii_digits_of_a_real_date(text):
+@given(st.one_of(texts, st.text(st.sampled_from("0123456789０１２３４５６７８９٠١٢"), min_size=7, max_size=9),
+                 st.text(st.sampled_from("0123456789-٠１"), min_size=9, max_size=11), st.dates().map(date.isoformat)))
+def test_days_are_eight_ascii_digits_of_a_real_date_dashed_or_not(text):
+    digits = text.replace("-", "") if len(text) == 10 and text[4] == text[7] == "-" else text
     try:
         parsed = params.day(text)
     except BadRequest:
-        if len(text) == 8 and set(text) <= ASCII_DIGITS:
+        if len(digits) == 8 and set(digits) <= ASCII_DIGITS:
             with pytest.raises(ValueError):
-                date(int(text[:4]), int(text[4:6]), int(text[6:]))
+                date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
         return
-    assert len(text) == 8 and set(text) <= ASCII_DIGITS
-    assert parsed == date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    assert len(digits) == 8 and set(digits) <= ASCII_DIGITS
+    assert parsed == date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
 
 
 @given(json_values)

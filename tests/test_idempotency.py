@@ -171,7 +171,7 @@ def test_export_leaves_ids_out(once_app):
     assert result.exit_code == 0
     assert result.stdout == "day,event,count\n20261127,A,1\n20261127,B,1\n"
     with once_app.app_context():
-        assert get_store().dump() == {20261127: {"A": 1, "B": 1}}
+        assert dict(get_store().dump()) == {20261127: {"A": 1, "B": 1}}
 
 
 def test_sqlite_keeps_ids_in_a_table_of_their_own_and_purges_expired_ones_once_an_hour(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from counter_app.storage.placement import DAY_ITEM_BYTES, VIEWS, Views, View, establish, size
+from counter_app.storage.placement import DAY_ITEM_BYTES, NEWCOMERS_BYTES, VIEWS, View, Views, establish, size
 from counter_app.store import get_store
 from tests.capacity import Meter, item_bytes, write_units
 from tests.conftest import TODAY, dynalite_app
@@ -125,13 +125,33 @@ def test_a_name_that_out_counts_the_real_ones_for_a_week_takes_their_place():
     assert establish({"B": 1, "A": 1}, budget=size("A")) == {"A"}  # a tie goes by name
 
 
+def test_a_long_attack_cannot_make_a_newcomers_write_cost_more_than_32_wcu(dynalite, monkeypatch):
+    """Junk known from earlier days takes no slot, but the newcomers item's bytes still run out."""
+    app = dynalite_app(dynalite, monkeypatch, MAX_EVENTS_PER_DAY=1000)
+    client = app.test_client()
+    junk = [f"{n:03d}" + "K" * 61 for n in range(600)]
+    with app.app_context():  # a week of attacks: all of these are known today
+        get_store().write_many([(YESTERDAY, name, 1) for name in junk])
+    meter = Meter().attach(store_of(app).client)
+    codes = [hit(client, name).status_code for name in junk]
+    fits = DAY_ITEM_BYTES // size(junk[0]) + NEWCOMERS_BYTES // size(junk[0])  # the day item's share, then the rest
+    assert codes == [200] * fits + [409] * (len(junk) - fits)
+    newcomers = item(app, -TODAY)
+    assert int(newcomers["bytes"]["N"]) <= NEWCOMERS_BYTES
+    assert max(meter.units()) <= write_units(item_bytes(newcomers)) <= 32
+    meter.clear()
+    assert [hit(client, name).status_code for name in junk[fits:]] == [409] * (len(junk) - fits)
+    assert meter.calls == []  # a name that cannot get in is refused with no call
+    assert hit(client, junk[-fits]).json["count"] == 2  # what got in keeps counting
+
+
 def test_views_are_few_and_fresh(monkeypatch):
     views = Views()
-    made = [views.put(day, View(0.0, frozenset(), frozenset(), set(), set(), 0)) for day in range(VIEWS + 5)]
+    made = [views.put(day, View(0.0, frozenset(), frozenset(), set(), set(), 0, 0)) for day in range(VIEWS + 5)]
     assert views.get(0) is None  # dropped: least recently used
     clock = [1000.0]
     monkeypatch.setattr("counter_app.storage.placement.time.monotonic", lambda: clock[0])
-    fresh = views.put(1, View(clock[0], frozenset(), frozenset(), set(), set(), 0))
+    fresh = views.put(1, View(clock[0], frozenset(), frozenset(), set(), set(), 0, 0))
     assert views.get(1) is fresh and made
     clock[0] += 61
     assert views.get(1) is None  # older than a minute: loaded again when needed

@@ -99,8 +99,9 @@ def test_store_url_without_path_is_rejected():
 
     from counter_app.storage import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="sqlite://"):
+    with pytest.raises(ValueError, match="sqlite://") as caught:
         create_app({"STORE": "sqlite://"})
+    assert isinstance(caught.value.__cause__, ConfigurationError)
 
 
 # Issue 13 §3: faults heal without a restart, and /healthz says 503 while writes fail.

@@ -53,7 +53,8 @@ def test_hit_summary_and_dashboard_follow_the_zone(tmp_path, zone, instant, day)
     assert summary["days"][-1] == {"day": day, "counts": {"HIT": 1}}
     html = client.get("/dashboard").get_data(as_text=True)
     assert f'data-day="{day}" data-count="1"' in html
-    assert f'name="to" value="{day}"' in html
+    iso = f"{str(day)[:4]}-{str(day)[4:6]}-{str(day)[6:]}"
+    assert f'name="to" value="{iso}"' in html
 
 
 def test_an_explicit_day_ignores_the_zone(tmp_path):

@@ -1,10 +1,11 @@
 """Export and import: file formats, validation, adding and replacing, resuming, and round trips between stores."""
 
+import io
 import json
 
 import pytest
 
-from counter_app import transfer
+from counter_app import reader
 from counter_app.store import get_store
 from tests.conftest import dynalite_app
 
@@ -19,7 +20,21 @@ def seed(app, rows=ROWS, replace=False):
 
 def stored(app):
     with app.app_context():
-        return get_store().dump()
+        return dict(get_store().dump())
+
+
+def read(data: bytes) -> list[reader.Row]:
+    """The rows of a file, as the import's first pass checks them."""
+    with reader.Checked(io.BytesIO(data)) as checked:
+        return list(checked.rows())
+
+
+def problems(data: bytes) -> list[tuple[int, str]]:
+    """``(line, reason)`` of every problem the first pass finds, the whole file's among them (line 0: none)."""
+    with pytest.raises(reader.Rejected) as caught:
+        read(data)
+    found = caught.value.problems
+    return sorted(found.listed + ([(found.file.line, found.file.detail)] if found.file else []))
 
 
 def run(app, *args):
@@ -30,7 +45,7 @@ def run(app, *args):
 def test_export_csv_to_stdout_and_json_to_file(any_app, tmp_path):
     seed(any_app)
     code, out, err = run(any_app, "export")
-    assert code == 0 and out == CSV and "Exported 4 rows" in err
+    assert code == 0 and out == CSV and err == "Exported 4 rows.\n"
     code, _, _ = run(any_app, "export", "--format", "json", "--output", tmp_path / "out.json")
     text = (tmp_path / "out.json").read_text()
     assert json.loads(text) == [{"day": d, "event": e, "count": n} for d, e, n in ROWS]
@@ -48,18 +63,35 @@ def test_export_range(any_app):
 
 
 def test_export_bad_day_is_refused(app):
-    code, _, err = run(app, "export", "--from", "2026-11-01")
+    code, _, err = run(app, "export", "--from", "2026-11")
     assert code == 2 and "YYYYMMDD" in err
+
+
+def test_export_from_after_to_is_an_error(app):
+    seed(app)
+    code, out, err = run(app, "export", "--from", 20261130, "--to", 20261101)
+    assert code == 2 and out == ""
+    assert "'--from' 20261130 is after '--to' 20261101" in err
+
+
+def test_export_takes_iso_days_and_counts_one_row(app):
+    seed(app)
+    code, out, err = run(app, "export", "--from", "2026-11-27", "--to", "2026-11-27", "--format", "json")
+    assert code == 0 and json.loads(out) == [{"day": 20261127, "event": "A", "count": 12}]
+    assert err == "Exported 1 row.\n"
+    code, out, err = run(app, "export", "--from", 20300101, "--format", "json")
+    assert (code, out, err) == (0, "[\n\n]\n", "Exported 0 rows.\n")
 
 
 def test_import_adds_then_replace_sets(any_app, tmp_path):
     seed(any_app, [(20261101, "COUNT", 100), (20261101, "OTHER", 5)])
     path = tmp_path / "in.csv"
     path.write_text(CSV)
-    assert run(any_app, "import", path)[0] == 0
+    code, _, err = run(any_app, "import", path)
+    assert code == 0, err
     assert stored(any_app)[20261101] == {"COUNT": 107, "OTHER": 5, "SIGN-UP.V2:A/B_C": 1}
     code, _, err = run(any_app, "import", path, "--replace")
-    assert code == 0 and "Set 4 rows" in err
+    assert code == 0 and "Set 4 rows." in err
     assert stored(any_app) == {20240229: {"PAGEVIEW": 3}, 20261101: {"COUNT": 7, "OTHER": 5, "SIGN-UP.V2:A/B_C": 1},
                                20261127: {"A": 12}}
     assert not (tmp_path / "in.csv.progress").exists()
@@ -72,32 +104,96 @@ BAD = [
     ("day,event,count\n20261101,A,-1\n20261101,B,1.5\n20261101,C,x\n", [(2, "count"), (3, "count"), (4, "count")]),
     ("day,event,count\n20261101,A,99999999999999999999\n", [(2, "count")]),
     ("day,event,count\n20261101,A\n\n20261101,A,1,2\n", [(2, "three fields"), (4, "three fields")]),
-    ("day,event,count\n20261101,A,1\n20261101,a,2\n", [(3, "already appears on line 2")]),
-    ("date,name,n\n20261101,A,1\n", [(1, "header")]),
+    ("day,event,count\n20261101,A,1\n20261101,a,2\n2026-11-01,A,3\n",
+     [(3, "20261101,A already appears on line 2"), (4, "20261101,A already appears on line 2")]),
+    ("day,event,count\n20261101,A,1\n" + "".join(f"2026{m:02d}01,B,1\n" for m in range(1, 13)) + "20261101,A,1\n",
+     [(15, "already appears on line 2")]),
+    ("date,name,n\n20261101,A,1\n", [(1, "the first line must be the header day,event,count, not 'date,name,n'")]),
+    ("20261101,A,1\n", [(1, "header")]),
+    ("", [(0, "the file is empty")]),
+    ("\ufeff \n\t\n", [(0, "the file is empty")]),
+    ('{"day": 20261101, "event": "A", "count": 1}', [(1, "a JSON object or JSON lines")]),
+    ('\n{"day": 20261101, "event": "A", "count": 1}\n{"day": 20261102, "event": "A", "count": 1}\n',
+     [(2, "JSON lines: import reads a JSON array")]),
     ('[\n{"day": 20261101, "event": "A", "count": 1},\n{"day": "20261101", "event": "B", "count": true},\n'
      '{"day": 20261101, "event": "C"},\n["20261101", "D", "1"]\n]', [(3, "count"), (4, "exactly"), (5, "object")]),
     ('[{"day": 20261101, "event": "A", "count": 1},\n\n{"day": 2026, "event": "B", "count": 1}]', [(3, "YYYYMMDD")]),
     ('[\n{"day": 20261101, "event": "A", "count": 1}\n{"day": 20261102}]', [(3, "not valid JSON")]),
-    ('[{"day": 20261101, "event": "A", "count": 1}] x', [(1, "not valid JSON")]),
+    ('[{"day": 20261101, "event": "A", "count": 1}] x', [(1, "not valid JSON: extra data")]),
     ("[\n", [(2, "not valid JSON")]),
+    ("[\n" + "".join(f'{{"day": 2026110{n}, "event": "A", "count": 1}},\n' for n in (1, 2, 3)) + "]",
+     [(5, "not valid JSON: Expecting value")]),
+    ("day,event,count\n20261101,A,1\n20261102,\xff,1\n", [(3, "not UTF-8 text")]),
 ]
 
 
 @pytest.mark.parametrize("text,expected", BAD)
 def test_bad_rows_are_reported_by_line(text, expected):
-    with pytest.raises(transfer.Rejected) as caught:
-        transfer.read(text.encode())
-    assert [line for line, _ in caught.value.problems] == [line for line, _ in expected]
-    for (_, problem), (_, words) in zip(caught.value.problems, expected):
+    found = problems(text.encode("utf-8", "surrogateescape") if "\xff" not in text else text.encode("latin-1"))
+    assert [line for line, _ in found] == [line for line, _ in expected]
+    for (_, problem), (_, words) in zip(found, expected):
         assert words in problem
 
 
 def test_good_files_parse_with_their_lines():
-    assert transfer.read(b"\xef\xbb\xbfday,event,count\r\n20261101, pageview ,0\r\n") == [
-        transfer.Row(2, 20261101, "PAGEVIEW", 0)
+    assert read(b"\xef\xbb\xbfday,event,count\r\n20261101, pageview ,0\r\n") == [
+        reader.Row(2, 20261101, "PAGEVIEW", 0)
     ]
-    assert transfer.read(b' [ ]\n') == []
-    assert transfer.read(b'[{"event": "a", "count": 2, "day": "20261101"}]') == [transfer.Row(1, 20261101, "A", 2)]
+    assert read(b' [ ]\n') == []
+    assert read(b'[{"event": "a", "count": 2, "day": "2026-11-01"}]') == [reader.Row(1, 20261101, "A", 2)]
+    assert read(b"day,event,count\n") == []
+
+
+def test_rows_cut_across_pieces_keep_their_lines(monkeypatch):
+    monkeypatch.setattr(reader, "PIECE", 7)  # every row spans several reads
+    rows = [(20261101 + n % 28, f"EVENT{n}", n * 1234567) for n in range(60)]
+    text = "[\n" + ",\n".join(json.dumps({"day": d, "event": e, "count": n}) for d, e, n in rows) + "\n]"
+    assert read(text.encode()) == [reader.Row(n + 2, d, e, c) for n, (d, e, c) in enumerate(rows)]
+    csv_text = "day,event,count\n" + "".join(f"{d},{e},{c}\n" for d, e, c in rows)
+    assert read(csv_text.encode()) == [reader.Row(n + 2, d, e, c) for n, (d, e, c) in enumerate(rows)]
+    # A number cut by a read is read whole: one bad row, not a row and a syntax error.
+    assert problems(b"[1" + b"2" * 30 + b"]") == [(1, reader._OBJECT)]
+
+
+def test_a_field_over_128_kib_is_a_bad_row_not_a_crash(any_app, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("day,event,count\n20261101,A,1\n20261102," + "B" * 140_000 + ",1\n20261103,C,x\n")
+    code, _, err = run(any_app, "import", path)
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines() == [
+        f"{path}:3: a field is longer than 128 KiB.",
+        f"{path}:4: 'count' must be a whole number from 0 to 9,223,372,036,854,775,807.",
+        "Error: Nothing was written: 2 bad rows.",
+    ]
+    assert stored(any_app) == {}
+
+
+def test_a_line_over_1_mib_is_read_no_further(tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "MAX_LINE", 1000)
+    monkeypatch.setattr(reader, "PIECE", 100)  # as in use, a piece is far shorter than the longest line
+    assert problems(b"day,event,count\n" + b"x" * 5000 + b"\n20261101,A,x\n") == [
+        (2, "the line is longer than 1 MiB."),
+        (3, "'count' must be a whole number from 0 to 9,223,372,036,854,775,807."),
+    ]
+    assert problems(b'[{"day": 20261101, "event": "' + b"A" * 5000 + b'", "count": 1}]') == [
+        (1, "not valid JSON: a row is longer than 1 MiB.")]
+
+
+@pytest.mark.parametrize("text,summary", [
+    ("", "Nothing was written: the file is empty."),
+    ("date,name,n\n", "Nothing was written: the file's first line is not the header day,event,count."),
+    ('{"day": 20261101, "event": "A", "count": 1}\n', "Nothing was written: the file is a JSON object or JSON lines, "
+                                                     "not a JSON array."),
+    ('[{"day": 1, "event": "A", "count": 1}\n{',
+     "Nothing was written: the file is not valid JSON, and it has 1 bad row."),
+    ("day,event,count\n20261101,A,x\n", "Nothing was written: 1 bad row."),
+])
+def test_whole_file_problems_are_said_as_what_they_are(app, tmp_path, text, summary):
+    path = tmp_path / "in.txt"
+    path.write_text(text)
+    code, _, err = run(app, "import", path)
+    assert code == 1 and err.splitlines()[-1] == f"Error: {summary}"
+    assert err.splitlines()[0].startswith(f"{path}:")
 
 
 def test_a_bad_row_anywhere_writes_nothing(any_app, tmp_path):
@@ -107,7 +203,7 @@ def test_a_bad_row_anywhere_writes_nothing(any_app, tmp_path):
     code, _, err = run(any_app, "import", path)
     assert code == 1
     assert f"{path}:13: 'day' is not a real calendar date: 20261199." in err
-    assert "Nothing was written: 1 bad row(s)." in err
+    assert "Nothing was written: 1 bad row." in err
     assert stored(any_app) == {20261101: {"A": 1}}
 
 
@@ -115,7 +211,8 @@ def test_many_bad_rows_are_summed_up(runner, app, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("day,event,count\n" + "x,A,1\n" * 25)
     result = runner.invoke(args=["import", str(path)])
-    assert result.stderr.count("YYYYMMDD") == 20 and "... and 5 more." in result.stderr
+    assert result.stderr.count("YYYYMMDD") == 20 and "... and 5 more bad rows." in result.stderr
+    assert result.stderr.endswith("Error: Nothing was written: 25 bad rows.\n")
 
 
 def failing_after(app, monkeypatch, writes):
@@ -155,7 +252,7 @@ def test_interrupted_add_resumes_without_counting_twice(any_app, tmp_path, monke
     assert 1000 < partly < 1000 + sum(n for _, _, n in rows)
     code, _, err = run(any_app, "import", path)
     assert code == 0, err
-    assert "Resuming" in err
+    assert "Resuming" in err and "were written by an earlier run" in err
     expected = {d: {e: n} for d, e, n in rows}
     expected[20250101] = {"A": 1001}
     assert stored(any_app) == expected
@@ -197,22 +294,24 @@ def test_store_set_and_write_many_keep_other_events(any_app):
         store.incr(20261101, "B", 2)
         store.set(20261101, "A", 1)
         done = []
-        store.write_many([(20261101, "B", 3), (20261102, "B", 4)], done=done.extend)
+        store.write_many(iter([(20261101, "B", 3), (20261102, "B", 4)]), done=done.extend)
         assert sorted(done) == [0, 1]
         store.write_many([(20261102, "C", 9)], replace=True)
-        assert store.dump() == {20261101: {"A": 1, "B": 5}, 20261102: {"B": 4, "C": 9}}
-        assert store.dump(20261102, 20261102) == {20261102: {"B": 4, "C": 9}}
-        assert store.dump(20261103) == {}
+        assert list(store.dump()) == [(20261101, {"A": 1, "B": 5}), (20261102, {"B": 4, "C": 9})]
+        assert list(store.dump(20261102, 20261102)) == [(20261102, {"B": 4, "C": 9})]
+        assert list(store.dump(20261103)) == []
 
 
-def test_two_runs_failing_at_once_leave_a_journal_that_resumes(any_app, tmp_path, monkeypatch):
+def test_runs_failing_before_any_write_leave_nothing_to_resume(any_app, tmp_path, monkeypatch):
     path = tmp_path / "in.csv"
     path.write_text("day,event,count\n20250101,A,1\n20250102,A,2\n")
-    for _ in range(2):  # each run fails before any batch is confirmed
+    for _ in range(2):  # each run fails before any write is confirmed
         restore = failing_after(any_app, monkeypatch, 0)
-        assert run(any_app, "import", path)[0] == 1
+        code, _, err = run(any_app, "import", path)
+        assert code == 1 and "connection dropped" in err
         restore()
-    assert (tmp_path / "in.csv.progress").read_text().count("key ") == 1
+    assert not (tmp_path / "in.csv.progress").exists()
+    assert stored(any_app) == {}
     code, _, err = run(any_app, "import", path)
     assert code == 0, err
     assert stored(any_app) == {20250101: {"A": 1}, 20250102: {"A": 2}}
@@ -224,3 +323,86 @@ def test_deeply_nested_json_file_is_rejected_by_line(any_app, tmp_path):
     code, _, err = run(any_app, "import", path)
     assert code == 1 and "nested too deeply" in err
     assert stored(any_app) == {}
+
+
+def test_the_same_complete_file_twice_is_refused_unless_again(any_app, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text(CSV)
+    code, _, err = run(any_app, "import", path)
+    assert code == 0 and err.endswith("Added 4 rows.\n")
+    code, _, err = run(any_app, "import", path)
+    assert code == 1
+    assert err == (f"Error: Nothing was written: {path} was imported in full into this store on 2026-11-27 12:00 UTC, "
+                   "and importing it again would add its counts twice (give --again to do that).\n")
+    once = {d: {e: n} for d, e, n in ROWS if d != 20261101} | {20261101: {"COUNT": 7, "SIGN-UP.V2:A/B_C": 1}}
+    assert stored(any_app) == once
+    copy = tmp_path / "renamed.csv"  # the record is of the content, whatever the file is called
+    copy.write_bytes(path.read_bytes())
+    assert run(any_app, "import", copy)[0] == 1
+    assert run(any_app, "import", path, "--replace")[0] == 0  # setting the same counts again is harmless
+    assert stored(any_app) == once
+    code, _, err = run(any_app, "import", path, "--again")
+    assert code == 0 and err.endswith("Added 4 rows.\n")
+    assert stored(any_app)[20261127] == {"A": 24}
+
+
+def test_the_record_lives_in_the_sqlite_file_and_each_store_has_its_own(app, tmp_path):
+    import sqlite3
+
+    from counter_app import create_app
+
+    path = tmp_path / "in.csv"
+    path.write_text(CSV)
+    assert run(app, "import", path)[0] == 0
+    database = app.config["STORE"].removeprefix("sqlite:///")
+    records = sqlite3.connect(database).execute("SELECT sha256, imported FROM TEST_counters_imports").fetchall()
+    assert records == [(__import__("hashlib").sha256(CSV.encode()).hexdigest(), "2026-11-27 12:00 UTC")]
+    other = create_app({"STORE": f"sqlite:///{tmp_path}/other.sqlite3", "CLOCK": app.config["CLOCK"]})
+    assert run(other, "import", path)[0] == 0
+    assert run(other, "import", path)[0] == 1
+
+
+def test_an_empty_file_and_an_interrupted_one_are_not_recorded(app, tmp_path, monkeypatch):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("day,event,count\n")
+    for _ in range(2):
+        assert run(app, "import", empty)[1:] == ("", "Importing\nAdded 0 rows.\n")
+    path = tmp_path / "in.csv"
+    path.write_text(CSV)
+    restore = failing_after(app, monkeypatch, 2)  # the record is read, then the write fails
+    assert run(app, "import", path)[0] == 1
+    restore()
+    code, _, err = run(app, "import", path)
+    assert code == 0 and "Added 4 rows." in err
+    assert run(app, "import", path)[0] == 1
+
+
+def test_memory_stays_flat_as_the_file_grows(app, tmp_path, monkeypatch):
+    import tracemalloc
+    from datetime import date, timedelta
+
+    import counter_app.storage.sqlite as sqlite_backend
+
+    # Pieces and batches smaller than both files: what is held per piece or batch is the same for both, and
+    # only growth shows. The first import loads the modules the others use.
+    monkeypatch.setattr(reader, "PIECE", 4096)
+    monkeypatch.setattr(reader, "BATCH", 500)
+    monkeypatch.setattr(sqlite_backend, "CHUNK", 500)
+    peaks = []
+    for size in (100, 4_000, 40_000):
+        path = tmp_path / f"{size}.csv"
+        first = date(2000, 1, 1)
+        with path.open("w") as out:
+            out.write("day,event,count\n")
+            for n in range(size):
+                out.write(f"{(first + timedelta(days=n // 10)).strftime('%Y%m%d')},EVENT{n % 10},{n}\n")
+        tracemalloc.start()
+        try:
+            code, _, err = run(app, "import", path)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert code == 0 and f"Added {size:,} rows." in err
+    # Ten times the rows, about the same memory: no structure grows with the file (a list of 40,000 rows
+    # would add megabytes).
+    assert peaks[2] < 1.2 * peaks[1] + 50_000, peaks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,8 +13,8 @@ Counts = dict[int, dict[str, int]]
 Write = tuple[int, str, int]
 """One counter to write: ``(day, event, count)``."""
 
-FIRST_DAY, LAST_DAY = 10000101, 99991231
-"""The first and last day a store keeps; keys outside are bookkeeping, never returned by reads."""
+FIRST_DAY, LAST_DAY = 10101, 99991231
+"""The first and last day a store keeps (00010101 and 99991231); other keys are bookkeeping, never returned by reads."""
 
 MAX_COUNT = 2**63 - 1
 """The largest count: SQLite's INTEGER limit, and what an export may hold and an import accepts."""
@@ -107,11 +107,15 @@ class Storage(ABC):
         """
 
     def write_many(
-        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
     ) -> None:
         """Add (or with ``replace``, set) many counters; one (day, event) at most once.
 
-        :param done: called with the indices of ``rows`` whose writes the store has confirmed.
+        ``rows`` is read as the writes go, a bounded number at a time, so any number of rows takes
+        flat memory. Imports are not capped by ``max_events``.
+
+        :param done: called with the positions in ``rows`` (from 0) of the rows whose writes the store
+            has confirmed.
         :raises StoreUnavailable: at the first write that fails; earlier ones stay written.
         """
         write = self.set if replace else self.incr
@@ -121,10 +125,29 @@ class Storage(ABC):
                 done([index])
 
     @abstractmethod
-    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
-        """Every stored count from day ``first`` to ``last`` inclusive; ``None`` leaves that end open.
+    def dump(self, first: int | None = None, last: int | None = None) -> Iterator[tuple[int, dict[str, int]]]:
+        """Every stored day from ``first`` to ``last`` inclusive (``None`` leaves that end open) with its counts.
 
-        Unlike :meth:`get` this may read the whole table: it is for export, not for requests.
+        Days come oldest first, without days that hold no counts, read as they are used, so a store of
+        any size exports in flat memory. Unlike :meth:`get` this may read the whole table: it is for
+        export, not for requests.
+        """
+
+    @abstractmethod
+    def imported(self, digest: str) -> str | None:
+        """When a file whose content has the SHA-256 ``digest`` was last imported in full, or ``None``.
+
+        The record is kept next to the counts (a table of its own in SQLite, the item ``Day=0`` in
+        DynamoDB) and never shows in :meth:`get` or :meth:`dump`.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
+    def record_import(self, digest: str, when: str) -> None:
+        """Remember that a file whose content has the SHA-256 ``digest`` was imported in full at ``when``.
+
+        :raises StoreUnavailable: if the write is not confirmed.
         """
 
     @abstractmethod

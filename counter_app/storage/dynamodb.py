@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as NotConnected
 
-from .base import MAX_COUNT, CounterAtLimit, Counts, Once, Storage, StoreUnavailable, TooManyEvents, Write, week_before
-from .placement import KEY, Update, Updates, View, Views, days_between, merge, newcomers
+from .base import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_COUNT,
+    CounterAtLimit,
+    Counts,
+    Once,
+    Storage,
+    StoreUnavailable,
+    TooManyEvents,
+    Write,
+    week_before,
+)
+from .placement import KEY, Update, Updates, View, Views, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
 ATTEMPTS = 3  # per call, only when the failure proves the call was not applied
 EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expressions far below DynamoDB's 4 KB limit
 WORKERS = 8  # concurrent UpdateItem calls in write_many
+WINDOW = 4000  # rows write_many holds at a time: days of a window go in parallel
+IMPORTS = 0  # the Day of the item that records imported files: no day is 0
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 # Refused before anything was applied, so sent again: throttling, and an item that a transaction holds.
 UNAPPLIED = THROTTLED | {"TransactionConflictException"}
@@ -91,18 +106,37 @@ class DynamoDBStorage(Storage):
         raise AssertionError("unreachable")
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, table: str | None = None) -> Iterator[None]:
+        """Turn boto3's errors into :class:`StoreUnavailable`; ``table`` names what the calls touch (the counters')."""
         try:
             yield
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = error.get("Code", "Unknown")
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            raise StoreUnavailable(f"DynamoDB {code}", transient=code in TRANSIENT or status >= 500) from exc
+            refused = self._refused(exc, table or self.table)
+            raise StoreUnavailable(refused, transient=code in TRANSIENT or status >= 500) from exc
+        except NoRegionError as exc:
+            raise StoreUnavailable("no AWS region is set: set AWS_DEFAULT_REGION, such as eu-west-1") from exc
+        except NoCredentialsError as exc:
+            raise StoreUnavailable("no AWS credentials were found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+                                   "AWS_SECRET_ACCESS_KEY") from exc
         except BotoCoreError as exc:
             # A connection that failed or a reply that did not come: the store may be back in a moment.
             lost = isinstance(exc, (NotConnected, HTTPClientError))
             raise StoreUnavailable(f"DynamoDB unreachable: {type(exc).__name__}", transient=lost) from exc
+
+    def _refused(self, exc: ClientError, table: str) -> str:
+        """What DynamoDB refused, in words that say what to do about it when that is known."""
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        action = f"dynamodb:{exc.operation_name}"
+        if code in ("AccessDeniedException", "UnauthorizedOperation"):
+            return f"DynamoDB {code}: these credentials may not call {action} on table {table}"
+        if code == "ResourceNotFoundException":
+            return f"DynamoDB {code}: table {table} does not exist (flask create-table makes it)"
+        if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"):
+            return f"DynamoDB {code}: the AWS credentials are not valid for {action}"
+        return f"DynamoDB {code}"
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
         return _value(self._count(Updates(day, event, amount), max_events, self._send), event)
@@ -173,30 +207,27 @@ class DynamoDBStorage(Storage):
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
         view: View, tried_day: bool,
     ) -> dict[str, Any]:
-        """Count a name that is not the day item's in the day's newcomers item: freely if known, else in a slot."""
+        """Count a name that is not the day item's in the day's newcomers item, while it has room; unknown, in a slot."""
         day, event, key = updates.day, updates.event, newcomers(updates.day)
         known = max_events is None or event in view.known
-        if not known and view.refuses(event, max_events):
-            raise TooManyEvents(f"day {day} already has {max_events} new events")  # no call at all
-        reply = send(updates.existing(key))
+        if view.refuses(event, max_events, known=known):
+            raise TooManyEvents(f"day {day} has no room for another new event")  # no call at all
+        take = updates.known_newcomer() if known else updates.unknown_newcomer(max_events)
+        # The cheaper guess first; the other covers a writer that put the name in since the view was read.
+        first, then = (updates.existing(key), take) if event in view.in_newcomers else (take, updates.existing(key))
+        reply = send(first)
         if reply is None and not tried_day:
             # The view may be old: an import can have moved the name to the day item.
             reply = send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
                 return reply
-        if reply is None and known:
-            reply = send(updates.known_newcomer())
-            if reply is None:
+        reply = reply or send(then)
+        if reply is None:
+            view.remember(self._get_item(key))  # one read; names that cannot get in are then refused with no call
+            if event in view.in_newcomers:
                 raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
-        elif reply is None:
-            # If taking a slot fails, another writer may have put the name in since: try that once more.
-            reply = send(updates.unknown_newcomer(max_events)) or send(updates.existing(key))
-            if reply is None:
-                view.remember(self._get_item(key))  # one read; later unknown names are refused with no call
-                if event in view.in_newcomers:
-                    raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
-                raise TooManyEvents(f"day {day} already has {max_events} new events")
+            raise TooManyEvents(f"day {day} has no room for another new event")
         view.in_newcomers.add(event)
         return reply
 
@@ -212,7 +243,7 @@ class DynamoDBStorage(Storage):
         :param table: another table keyed by a string ``Id`` (the ids table); ``key`` is then that string.
         """
         where = {KEY: {"N": str(key)}} if table is None else {ID: {"S": str(key)}}
-        with self._errors():
+        with self._errors(table):
             reply = self._call("get_item", TableName=table or self.table, Key=where, ConsistentRead=True,
                                **_projection(names))
         return reply.get("Item", {})
@@ -271,7 +302,7 @@ class DynamoDBStorage(Storage):
         """
         items = [{"Put": claim}, {"Update": self._update_request(
             update.key, update.expression, update.names, update.values, update.condition)}]
-        with self._errors():
+        with self._errors(f"{self.table} or {self.ids_table}"):
             try:
                 self._call("transact_write_items", TransactItems=items)
             except ClientError as exc:
@@ -308,50 +339,84 @@ class DynamoDBStorage(Storage):
             raise CounterAtLimit(f"a count of day {day} would pass {MAX_COUNT}, the largest a counter holds")
 
     def write_many(
-        self, rows: Sequence[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
     ) -> None:
         # BatchWriteItem can neither ADD nor touch single attributes (a PutRequest
         # replaces the whole day), so each day gets UpdateItem calls that carry up
-        # to EVENTS_PER_UPDATE of its events. Days go in parallel; the calls of one
-        # day go in turn, since they update the same item.
-        by_day: dict[int, list[int]] = {}
-        for index, (day, _, _) in enumerate(rows):
-            by_day.setdefault(day, []).append(index)
+        # to EVENTS_PER_UPDATE of its events. The rows are read a WINDOW at a time;
+        # the days of a window go in parallel, the calls of one day in turn (they
+        # update the same item), and a window ends before the next one starts.
         report = threading.Lock()
         stop = threading.Event()
+        source, offset = iter(rows), 0
 
-        def write_day(day: int, indices: list[int]) -> None:
+        def write_day(window: list[Write], day: int, indices: list[int]) -> None:
             for start in range(0, len(indices), EVENTS_PER_UPDATE):
                 if stop.is_set():
                     return
                 chunk = indices[start : start + EVENTS_PER_UPDATE]
-                self._write_events(day, [rows[i][1:] for i in chunk], replace=replace)
+                self._write_events(day, [window[i - offset][1:] for i in chunk], replace=replace)
                 if done:
                     with report:
                         done(chunk)
 
         with ThreadPoolExecutor(WORKERS) as pool:
-            futures = [pool.submit(write_day, day, indices) for day, indices in by_day.items()]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
-                # Stop sending; the writes already confirmed were reported, so a rerun can skip them.
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
+            while window := list(itertools.islice(source, WINDOW)):
+                by_day: dict[int, list[int]] = {}
+                for index, (day, _, _) in enumerate(window, offset):
+                    by_day.setdefault(day, []).append(index)
+                futures = [pool.submit(write_day, window, day, indices) for day, indices in by_day.items()]
+                try:
+                    for future in futures:
+                        future.result()
+                except BaseException:
+                    # Stop sending; the writes already confirmed were reported, so a rerun can skip them.
+                    stop.set()
+                    for future in futures:
+                        future.cancel()
+                    raise
+                offset += len(window)
 
-    def dump(self, first: int | None = None, last: int | None = None) -> Counts:
-        options: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True, **days_between(first, last)}
-        items: list[dict[str, Any]] = []
+    def dump(self, first: int | None = None, last: int | None = None) -> Iterator[tuple[int, dict[str, int]]]:
+        # A Scan returns items in the order of their keys' hashes. To export in day order without
+        # holding every item, scan the keys alone, sort them (one number a day), then read the days
+        # in order through get(), 100 a call, which also merges what get() merges.
+        low, high = first or FIRST_DAY, last or LAST_DAY
+        found: set[int] = set()
         with self._errors():
-            for page in self.client.get_paginator("scan").paginate(**options):
-                items.extend(page["Items"])
-        return merge(items)
+            pages = self.client.get_paginator("scan").paginate(
+                TableName=self.table, ConsistentRead=True, ProjectionExpression="#d",
+                ExpressionAttributeNames={"#d": KEY},
+            )
+            for page in pages:
+                for item in page["Items"]:
+                    day = abs(int(item[KEY]["N"]))  # -yyyyMMdd is a part of day yyyyMMdd
+                    if low <= day <= high:
+                        found.add(day)
+        ordered = sorted(found)
+        for start in range(0, len(ordered), BATCH_SIZE):
+            batch = ordered[start : start + BATCH_SIZE]
+            counts = self.get(batch)
+            yield from ((day, counts[day]) for day in batch if counts.get(day))
+
+    def imported(self, digest: str) -> str | None:
+        with self._errors():
+            item = self._call(
+                "get_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, ConsistentRead=True,
+                ProjectionExpression="#f", ExpressionAttributeNames={"#f": _file(digest)},
+            ).get("Item", {})
+        return item[_file(digest)]["S"] if _file(digest) in item else None
+
+    def record_import(self, digest: str, when: str) -> None:
+        with self._errors():
+            self._call(
+                "update_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, UpdateExpression="SET #f = :when",
+                ExpressionAttributeNames={"#f": _file(digest)}, ExpressionAttributeValues={":when": {"S": when}},
+            )
 
     def get(self, days: Sequence[int]) -> Counts:
-        keys = [{KEY: {"N": str(key)}} for day in dict.fromkeys(days) for key in (day, newcomers(day))]
+        unique = [day for day in dict.fromkeys(days) if FIRST_DAY <= day <= LAST_DAY]  # no bookkeeping item
+        keys = [{KEY: {"N": str(key)}} for day in unique for key in (day, newcomers(day))]
         items: list[dict[str, Any]] = []
         for start in range(0, len(keys), BATCH_SIZE):
             items.extend(self._batch_get(keys[start : start + BATCH_SIZE]))
@@ -377,53 +442,54 @@ class DynamoDBStorage(Storage):
             self.client.get_item(TableName=self.table, Key={KEY: {"N": str(HEALTH_KEY)}})
 
     def create(self) -> str:
-        with self._errors():
-            done = [*self._create_table(self.table, KEY, "N"), *self._create_table(self.ids_table, ID, "S")]
-            done.append(self._expire_ids())
+        done = [*self._create_table(self.table, KEY, "N"), *self._create_table(self.ids_table, ID, "S")]
+        done.append(self._expire_ids())
         return "DynamoDB: " + "; ".join(done) + "."
 
     def _create_table(self, name: str, key: str, kind: str) -> list[str]:
         """Create table ``name`` keyed by ``key`` of type ``kind`` if missing, protected; say what was done."""
         done = []
-        try:
-            self.client.create_table(
-                TableName=name,
-                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": key, "AttributeType": kind}],
-                BillingMode="PAY_PER_REQUEST",
-                DeletionProtectionEnabled=True,
-            )
-            done.append(f"created table {name} (PAY_PER_REQUEST, deletion protection on)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceInUseException":
-                raise
-            done.append(f"table {name} already exists")
-        self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-        done.append(f"{name} is ACTIVE")
-        try:
-            self.client.update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
-            done.append(f"point-in-time recovery is on for {name}")
-        except ClientError as exc:
-            if not _unsupported(exc):
-                raise
-            done.append(f"point-in-time recovery not set for {name}: this endpoint does not support it")
+        with self._errors(name):
+            try:
+                self.client.create_table(
+                    TableName=name,
+                    KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": key, "AttributeType": kind}],
+                    BillingMode="PAY_PER_REQUEST",
+                    DeletionProtectionEnabled=True,
+                )
+                done.append(f"created table {name} (PAY_PER_REQUEST, deletion protection on)")
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceInUseException":
+                    raise
+                done.append(f"table {name} already exists")
+            self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+            done.append(f"{name} is ACTIVE")
+            try:
+                self.client.update_continuous_backups(
+                    TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+                )
+                done.append(f"point-in-time recovery is on for {name}")
+            except ClientError as exc:
+                if not _unsupported(exc):
+                    raise
+                done.append(f"point-in-time recovery not set for {name}: this endpoint does not support it")
         return done
 
     def _expire_ids(self) -> str:
         """Turn on TTL over the ids table's ``expires``, unless it is on already; say what was done."""
-        try:
-            ttl = self.client.describe_time_to_live(TableName=self.ids_table)["TimeToLiveDescription"]
-            if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName") == EXPIRES:
-                return f"ids in {self.ids_table} already expire through TTL on {EXPIRES}"
-            self.client.update_time_to_live(
-                TableName=self.ids_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES}
-            )
-        except ClientError as exc:
-            if not _unsupported(exc):
-                raise
-            return f"TTL not set for {self.ids_table}: this endpoint does not support it"
+        with self._errors(self.ids_table):
+            try:
+                ttl = self.client.describe_time_to_live(TableName=self.ids_table)["TimeToLiveDescription"]
+                if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName") == EXPIRES:
+                    return f"ids in {self.ids_table} already expire through TTL on {EXPIRES}"
+                self.client.update_time_to_live(
+                    TableName=self.ids_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES}
+                )
+            except ClientError as exc:
+                if not _unsupported(exc):
+                    raise
+                return f"TTL not set for {self.ids_table}: this endpoint does not support it"
         return f"ids in {self.ids_table} expire through TTL on {EXPIRES}"
 
 
@@ -470,3 +536,7 @@ def _unapplied(exc: ClientError) -> bool:
         return bool(reasons) and reasons <= UNAPPLIED_REASONS
     return code in UNAPPLIED
 
+
+def _file(digest: str) -> str:
+    """The attribute of the imports item for a file: lower case, like all bookkeeping, never an event's name."""
+    return f"sha256:{digest}"

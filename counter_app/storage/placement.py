@@ -4,7 +4,8 @@ A day has two items. ``Day = yyyyMMdd`` holds the names the week before
 counted most, as many as fit in :data:`DAY_ITEM_BYTES`, so that every write to
 it costs at most 4 WCU whatever else the day receives. ``Day = -yyyyMMdd``
 holds every other name: those the week before knew go in freely, and names
-nobody knew take one of ``max_events`` slots. Readers add the two together.
+nobody knew take one of ``max_events`` slots, all within :data:`NEWCOMERS_BYTES`,
+so a write there costs at most 32 WCU. Readers add the two together.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ KEY = "Day"
 NAMES = "events"  # newcomers item: how many unknown names took a slot; lower case, so never an event's name
 BYTES = "bytes"  # day item: the bytes its names were granted when placed
 DAY_ITEM_BYTES = 4000  # with the key and BYTES the item stays under 4 KB: at most 4 WCU a write
+# The newcomers item's names: a day's slots of junk (200 names of 64 characters, 15 KB) and as much
+# again for known names, so a write to it costs at most 32 WCU however long an attack goes on.
+NEWCOMERS_BYTES = 32000
 NUMBER_BYTES = 11  # what DynamoDB counts for a number up to MAX_COUNT (19 digits)
 VIEW_SECONDS = 60.0  # a view older than this is loaded again before it refuses or places a name
 VIEWS = 40  # views kept per process: the default window of writable days (31 back, today, tomorrow) and more
@@ -36,17 +40,6 @@ def real_day(key: int) -> int | None:
     """The day an item belongs to (its own for a day item, ``-key`` for a newcomers item), else ``None``."""
     day = abs(key)
     return day if FIRST_DAY <= day <= LAST_DAY else None
-
-
-def days_between(first: int | None, last: int | None) -> dict[str, Any]:
-    """A Scan's filter for the items of the days from ``first`` to ``last`` (``None``: open), newcomers included."""
-    first, last = first or FIRST_DAY, last or LAST_DAY
-    bounds = {":first": first, ":last": last, ":nfirst": newcomers(first), ":nlast": newcomers(last)}
-    return {
-        "FilterExpression": "#d BETWEEN :first AND :last OR #d BETWEEN :nlast AND :nfirst",
-        "ExpressionAttributeNames": {"#d": KEY},
-        "ExpressionAttributeValues": {name: {"N": str(day)} for name, day in bounds.items()},
-    }
 
 
 def counts_of(item: dict[str, Any]) -> dict[str, int]:
@@ -91,6 +84,7 @@ class View:
     in_day: set[str]  # names the day item holds
     in_newcomers: set[str]  # names the newcomers item holds
     slots: int  # slots the newcomers item had given when last seen
+    spent: int  # bytes the newcomers item had granted when last seen
     spilled: set[str] = field(default_factory=set)  # established names the day item had no room for
 
     @classmethod
@@ -110,26 +104,29 @@ class View:
             in_day=set(counts_of(by_key.get(day, {}))),
             in_newcomers=set(counts_of(fresh)),
             slots=int(fresh.get(NAMES, {}).get("N", 0)),
+            spent=int(fresh.get(BYTES, {}).get("N", 0)),
         )
 
     def belongs_in_day(self, event: str) -> bool:
         """Whether ``event`` is counted in the day item: it is there, or established with room."""
         return event in self.in_day or (event in self.established and event not in self.spilled)
 
-    def refuses(self, event: str, max_events: int | None) -> bool:
-        """Whether ``event`` is surely refused: unknown, in neither item, and every slot was taken when last seen."""
-        return (
-            max_events is not None
-            and self.slots >= max_events
-            and event not in self.known
-            and event not in self.in_newcomers
-            and not self.belongs_in_day(event)
-        )
+    def refuses(self, event: str, max_events: int | None, *, known: bool) -> bool:
+        """Whether ``event`` is surely refused: in neither item, and no room or (unknown) no slot left when last seen.
+
+        Sure, not a guess from an old view: the newcomers item's bytes and slots only grow, so a
+        name that could not get in when it was read cannot have got in since.
+        """
+        if event in self.in_newcomers or self.belongs_in_day(event):
+            return False
+        no_slot = not known and max_events is not None and self.slots >= max_events
+        return no_slot or self.spent + size(event) > NEWCOMERS_BYTES
 
     def remember(self, item: dict[str, Any]) -> None:
         """Take in the newcomers item as just read."""
         self.in_newcomers = set(counts_of(item))
         self.slots = int(item.get(NAMES, {}).get("N", 0))
+        self.spent = int(item.get(BYTES, {}).get("N", 0))
 
 
 class Views:
@@ -194,16 +191,21 @@ class Updates:
         )
 
     def known_newcomer(self) -> Update:
-        """Add to (or put) a known name in the newcomers item: no slot needed."""
-        key = newcomers(self.day)
-        return Update(key, "ADD #e :n", {"#e": self.event}, self._room, "attribute_not_exists(#e) OR #e <= :room")
+        """Put a known name in the newcomers item while it has room: no slot needed."""
+        return self._newcomer("", {})
 
     def unknown_newcomer(self, max_events: int) -> Update:
-        """Put an unknown name in the newcomers item if a slot is free, taking it."""
+        """Put an unknown name in the newcomers item if it has room and a slot is free, taking the slot."""
+        slot = "AND (attribute_not_exists(#names) OR #names < :max) "
+        return self._newcomer(", #names :one", {":one": 1, ":max": max_events}, slot)
+
+    def _newcomer(self, take: str, values: dict[str, int], condition: str = "") -> Update:
+        """Add the name to the newcomers item, granting its bytes while :data:`NEWCOMERS_BYTES` leaves room."""
+        grant = size(self.event)
         return Update(
             newcomers(self.day),
-            "ADD #e :n, #names :one",
-            {"#e": self.event, "#names": NAMES},
-            {":n": self.amount, ":one": 1, ":max": max_events},
-            "attribute_not_exists(#e) AND (attribute_not_exists(#names) OR #names < :max)",
+            f"ADD #e :n, #bytes :size{take}",
+            {"#e": self.event, "#bytes": BYTES, **({"#names": NAMES} if take else {})},
+            {":n": self.amount, ":size": grant, ":left": NEWCOMERS_BYTES - grant, **values},
+            f"attribute_not_exists(#e) {condition}AND (attribute_not_exists(#bytes) OR #bytes <= :left)",
         )

@@ -1,0 +1,83 @@
+"""Days grouped into ISO weeks or calendar months, with the periods a range cuts, or that are not over, marked."""
+
+from __future__ import annotations
+
+import calendar
+import csv
+from datetime import date, timedelta
+from typing import Any, TextIO
+
+from werkzeug.exceptions import BadRequest
+
+from . import days, params
+
+GROUPS = ("day", "week", "month")
+
+
+def requested(args: params.Values, default: str = "day") -> str:
+    """The query's ``group``: ``day``, ``week`` or ``month``; ``default`` when absent or empty.
+
+    :raises BadRequest: for any other value.
+    """
+    value = params.single(args, "group")
+    if value is params.MISSING or value == "":
+        return default
+    if value not in GROUPS:
+        raise BadRequest("'group' must be day, week or month.")
+    return value
+
+
+def start_of(day: date, group: str) -> date:
+    """The first day of ``day``'s period: itself, the Monday of its ISO week, or the 1st of its month."""
+    if group == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if group == "month" else day
+
+
+def end_of(day: date, group: str) -> date:
+    """The last day of ``day``'s period: itself, the Sunday of its ISO week, or the last of its month."""
+    if group == "week":
+        return start_of(day, group) + timedelta(days=6)
+    if group == "month":
+        return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day
+
+
+def regroup(summary: dict[str, Any], group: str, today: date) -> list[dict[str, Any]]:
+    """The summary's days added up per period, oldest first.
+
+    Each period is ``{"period", "from", "to", "partial", "counts"}``: ``period`` is its first day
+    (a Monday, or the 1st), ``from`` and ``to`` the days of it inside the range, and ``partial`` is
+    true when the range leaves out some of its days or when it has not ended by ``today``.
+    """
+    found: list[dict[str, Any]] = []
+    for row in summary["days"]:
+        day = days.from_int(row["day"])
+        start = days.to_int(start_of(day, group))
+        if not found or found[-1]["period"] != start:
+            end = end_of(day, group)
+            found.append({"period": start, "from": row["day"], "to": row["day"], "counts": {},
+                          "partial": start != row["day"] or days.to_int(end) > summary["to"] or end >= today})
+        period = found[-1]
+        period["to"] = row["day"]
+        for event, count in row["counts"].items():
+            period["counts"][event] = period["counts"].get(event, 0) + count
+    for period in found:
+        period["counts"] = dict(sorted(period["counts"].items()))
+    return found
+
+
+def grouped(summary: dict[str, Any], group: str, today: date) -> dict[str, Any]:
+    """``/summary``'s reply for weeks or months: ``periods`` in place of ``days``."""
+    return {"from": summary["from"], "to": summary["to"], "group": group,
+            "periods": regroup(summary, group, today), "totals": summary["totals"]}
+
+
+def write_csv(out: TextIO, group: str, periods: list[dict[str, Any]]) -> None:
+    """Write ``<group>,from,to,partial,event,count`` CSV: one row per period and event."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow((group, "from", "to", "partial", "event", "count"))
+    for period in periods:
+        flag = "true" if period["partial"] else "false"
+        writer.writerows((period["period"], period["from"], period["to"], flag, event, count)
+                         for event, count in period["counts"].items())
