@@ -41,6 +41,7 @@ TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}  # another writer: a re
 # Expired ids are deleted at most this often per process, this many a statement: a purge never holds the lock long.
 PURGE_SECONDS = 3600.0
 PURGE_BATCH = 10_000
+PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
 class SQLiteStorage(Storage):
@@ -242,7 +243,7 @@ class SQLiteStorage(Storage):
         if time.monotonic() < self._purge_due:
             return
         try:
-            deleted = len(self._execute(self._purge_sql, (now,)))
+            deleted = len(self._execute(self._purge_sql, (now,), PURGE_WAIT))
         except StoreUnavailable:
             deleted = 0
         if deleted < PURGE_BATCH:  # a full batch may have left more: go on at the next increment
