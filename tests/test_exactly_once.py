@@ -199,7 +199,7 @@ def on_dynamodb(app, endpoint: str) -> dict[str, str]:
 
 def dynamodb_total(app) -> int:
     with app.app_context():
-        return sum(events.get(EVENT, 0) for events in get_store().dump().values())
+        return sum(events.get(EVENT, 0) for _, events in get_store().dump())
 
 
 def test_dynamodb_the_store_paused(moto, tmp_path):
