@@ -48,7 +48,8 @@ def test_any_value_of_any_setting_stops_the_start_naming_it_or_works(tmp_path, m
     "name,value",
     [("BACKDATE_DAYS", "1000000"), ("BACKDATE_DAYS", "36501"), ("MAX_EVENTS_PER_DAY", "100000000000000000000"),
      ("MAX_EVENTS_PER_DAY", "1000001"), ("MAX_CONTENT_LENGTH", "abc"), ("MAX_CONTENT_LENGTH", "-1"),
-     ("MAX_CONTENT_LENGTH", "null"), ("MAX_CONTENT_LENGTH", "1048577"), ("BACKDATE_DAYS", "1" * 5000)],
+     ("MAX_CONTENT_LENGTH", "null"), ("MAX_CONTENT_LENGTH", "1048577"), ("BACKDATE_DAYS", "1" * 5000),
+     ("IDEMPOTENCY_HOURS", "0"), ("IDEMPOTENCY_HOURS", "721"), ("IDEMPOTENCY_HOURS", "24.5")],
 )
 def test_numbers_past_what_the_stores_and_the_calendar_hold_stop_the_start(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(f"COUNTER_{name}", value)
