@@ -5,7 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: run test bench screenshot clean package create-table deploy bill
+.PHONY: help run test bench screenshot clean package create-table deploy bill
+.DEFAULT_GOAL := help
+
+help:  ## list the targets and what each does
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +23,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-run: $(VENV)/.run-installed  ## serve on http://127.0.0.1:$(PORT) with SQLite
+run: $(VENV)/.run-installed  ## serve the counter on http://127.0.0.1:5000 (PORT=...) with SQLite
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
@@ -31,7 +35,7 @@ bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full)
 screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
 
-clean:
+clean:  ## remove the venvs, .tools, dist and the local SQLite instance folder
 	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis instance
 
 # Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench import BROWSER, ROOT, Size, compare, median
+from tests.debian import ensure
 from tests.dynalite import free_port, wait_for_port
 
 WORKERS = 2
@@ -25,14 +25,7 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 def wrk() -> str:
     """The wrk binary, installed from Debian's packages when missing."""
-    found = shutil.which("wrk")
-    if found is None:
-        subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
-        found = shutil.which("wrk")
-    if found is None:
-        raise RuntimeError("wrk is not installed and apt-get could not install it")
-    return found
+    return ensure("wrk", "wrk")
 
 
 @contextmanager

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+from tests.debian import ensure
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps calling hosts this
@@ -24,14 +22,7 @@ ARGS = [
 
 def ensure_chromium() -> str:
     """Install Debian's chromium package when it is missing; return its path."""
-    if not os.path.exists(CHROMIUM):
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-    if not shutil.which(CHROMIUM):
-        raise RuntimeError(f"{CHROMIUM} is not executable after installing Debian's chromium package")
-    return CHROMIUM
+    return ensure("chromium", CHROMIUM)
 
 
 def launch(playwright):

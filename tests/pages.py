@@ -1,4 +1,4 @@
-"""Test pages built from the README's snippets, a server for them, and a request log for the API."""
+"""Test pages built from the documented snippets, a server for them, and a request log for the API."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request, Response
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "web.md")  # where the snippets people copy live
 PLACEHOLDER = "https://api.example.com/prod"
 _SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```html\n(.*?)\n```", re.S)
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
@@ -23,8 +24,11 @@ ORIGIN_HEADERS = ("Origin", "Referer", "Sec-Fetch-Site")
 
 
 def snippets() -> dict[str, str]:
-    """The README's fenced HTML blocks that follow a ``<!-- snippet: NAME -->`` marker, by name."""
-    return dict(_SNIPPET.findall(README.read_text()))
+    """The fenced HTML blocks of the README and docs/web.md that follow a ``<!-- snippet: NAME -->`` marker."""
+    found = [pair for document in DOCUMENTS for pair in _SNIPPET.findall(document.read_text())]
+    named = dict(found)
+    assert len(named) == len(found), "two snippets share a name"
+    return named
 
 
 def page(api: str) -> str:

@@ -1,4 +1,4 @@
-"""Counted where blocklists are common: no URL the README embeds matches a rule of EasyList or EasyPrivacy.
+"""Counted where blocklists are common: no URL the docs embed matches a rule of EasyList or EasyPrivacy.
 
 uBlock Origin, AdGuard and Brave apply both lists. The matcher is braveblock (Brave's adblock-rust
 engine), over the copies in tests/data (uBlock Origin 1.67.0's, from Debian) and the older ones it bundles.
@@ -13,7 +13,7 @@ import pytest
 from tests.test_browser_counting import STAGE, run_every_snippet
 
 DATA = Path(__file__).parent / "data"
-# Where the README's snippets may point: a custom domain, and API Gateway's own URL.
+# Where the documented snippets may point: a custom domain, and API Gateway's own URL.
 APIS = ["https://api.example.com", "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"]
 PAGES = {"third-party": "https://www.example.org/blog/post", "same site": "https://www.example.com/blog/post"}
 # What a blocker calls a request, from the Sec-Fetch-Dest and Sec-Fetch-Mode the browser sent.
@@ -46,7 +46,7 @@ def test_the_lists_block_the_first_pixel_and_every_beacon_to_another_site(lists)
     assert not blocked(lists, "image", f"{STAGE}/mark.gif?e=NOSCRIPT")
 
 
-def test_no_url_the_readme_embeds_is_blocked(app, browser, lists):
+def test_no_url_the_docs_embed_is_blocked(app, browser, lists):
     log, errors = run_every_snippet(app, browser)
     requests = {(KINDS[dest, mode], path) for dest, mode, path in log.fetched if (dest, mode) in KINDS}
     assert {kind for kind, _ in requests} == {"script", "image", "xmlhttprequest"}  # no beacon

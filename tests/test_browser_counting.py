@@ -1,4 +1,4 @@
-"""The README's snippets in headless Chromium, on a page from another origin under a strict CSP."""
+"""The documented snippets (README.md, docs/web.md) in headless Chromium, on a page from another origin under a strict CSP."""
 
 from __future__ import annotations
 
@@ -45,14 +45,14 @@ def visit(browser, site: str, *, javascript: bool = True, init_script: str | Non
     return context, tab, errors
 
 
-def test_readme_has_every_snippet_the_tests_load():
-    assert list(snippets()) == ["script-tag", "click", "leave", "fetch", "fetch-post", "pixel", "badge"]
+def test_the_docs_have_every_snippet_the_tests_load():
+    assert list(snippets()) == ["script-tag", "click", "pixel", "leave", "fetch", "fetch-post", "badge"]
     for code in snippets().values():
         assert "https://api.example.com/prod" in code or "<script>" in code
 
 
 def run_every_snippet(app, browser) -> tuple[RequestLog, list[str]]:
-    """Load the README's page from another origin, with and without JavaScript, and use each snippet once.
+    """Load the snippets' page from another origin, with and without JavaScript, and use each snippet once.
 
     :returns: the log of what reached the API, and the pages' errors.
     """
@@ -92,7 +92,7 @@ def test_each_snippet_counts_exactly_once(app, browser):
 
 
 def not_the_snippets_own_fetch(errors: list[str]) -> list[str]:
-    """The errors other than the README's fetch snippets failing in a browser without fetch."""
+    """The errors other than the documented fetch snippets failing in a browser without fetch."""
     return [error for error in errors if "fetch is not defined" not in error]
 
 
