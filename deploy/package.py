@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import binaries, bytecode, wheels
 from .stages import ROOT, stage_settings
 
 SHIPPED = (
@@ -70,8 +71,25 @@ def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = Non
 
 
 def package(stage: str, output: Path) -> Path:
-    """Zip the stage's app and libraries into ``output``, as ``zappa deploy`` would, without any secret."""
+    """Zip the stage's app and libraries into ``output`` for the stage's runtime and architecture, without any secret.
+
+    Zappa builds the zip, taking compiled libraries from the wheel cache (:mod:`deploy.wheels`); then every
+    shared object is checked (:mod:`deploy.binaries`) and bytecode for the runtime is added (:mod:`deploy.bytecode`).
+    """
+    config, python = stage_settings(stage), wheels.runtime_version(stage)
+    if "%d.%d" % sys.version_info[:2] != python:
+        raise SystemExit(f"The {stage} stage runs {config['runtime']} but the deploy venv is Python "
+                         f"{sys.version.split()[0]}: rm -rf {Path(sys.prefix).name} and run make again.")
     output.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as (app, settings):
-        run("zappa", "package", stage, "-s", str(settings), "-o", str(output.resolve()), cwd=app)
+        # Zappa's wheel cache is "cached_wheels" in the temporary folder: this one's is the deploy venv's.
+        (app.parent / "cached_wheels").symlink_to(wheels.CACHE, target_is_directory=True)
+        run("zappa", "package", stage, "-s", str(settings), "-o", str(output.resolve()), cwd=app,
+            env={**os.environ, "TMPDIR": str(app.parent)})
+    foreign = binaries.problems(output, config["architecture"], python)
+    if foreign:
+        output.unlink()
+        raise SystemExit("\n".join([f"Not packaging {stage}: Lambda ({config['architecture']}, {config['runtime']}) "
+                                     "could not load", *foreign]))
+    bytecode.add(output)
     return output
