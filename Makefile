@@ -47,7 +47,7 @@ RUNTIME_PYTHON = $(shell for python in $(PYTHON) "$$(pyenv prefix $(RUNTIME) 2>/
 # Lambda's Python runtime as the tests run it: boto3 and the SnapStart hooks' library, which the runtime provides.
 LAMBDA_PYTHONPATH ?= .venv-lambda
 
-$(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt zappa_settings.json
+$(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt
 	@python="$(RUNTIME_PYTHON)"; test -n "$$python" || { echo "Deploying needs Python $(RUNTIME), the Lambda" \
 		"runtime in zappa_settings.json, and none was found: install it (pyenv install $(RUNTIME)) or name it" \
 		"(make $(MAKECMDGOALS) PYTHON=/path/to/python$(RUNTIME))." >&2; exit 1; }; \

@@ -4,7 +4,7 @@
 - ``wheels``: fill the deploy venv's wheel cache with Lambda builds of its compiled libraries;
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
-- ``deploy STAGE``: package, then ``zappa deploy`` (or ``update``) of that zip, then throttling and log retention;
+- ``deploy STAGE``: ``zappa deploy`` (or ``update``) from the staged app, then throttling and log retention;
 - ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
 """
 
@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import boto3
 
 from . import checks, cost, guardrails, wheels
-from .package import package, run, staged
+from .package import package, run, runtime_matches, staged, zappa
 from .stages import ROOT, function_environment, function_name, stage_environment, stage_settings
 
 
@@ -36,30 +34,12 @@ def create_table(stage: str) -> None:
 
 
 def deploy(stage: str) -> None:
-    """Package, then ``zappa deploy`` (afterwards ``zappa update``) of that zip, then the guard rails Zappa cannot set.
-
-    Zappa cannot add bytecode to a zip it builds, so it deploys the one :func:`package` made, from the
-    stage's bucket as it would upload its own, and the zip is removed there afterwards unless
-    ``delete_s3_zip`` is false.
-    """
-    from zappa.core import Zappa
-
+    """First time ``zappa deploy``, afterwards ``zappa update``, then the guard rails Zappa cannot set."""
     check(stage)
+    runtime_matches(stage)
     config = stage_settings(stage)
-    with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-zip-") as folder:
-        archive = package(stage, Path(folder) / f"{function_name(stage)}-{os.urandom(6).hex()}.zip")
-        zappa = Zappa(aws_region=config["aws_region"], profile_name=config.get("profile_name"),
-                      runtime=config["runtime"], architecture=config["architecture"])
-        if not zappa.upload_to_s3(str(archive), config["s3_bucket"], disable_progress=True):
-            raise SystemExit(f"Could not upload the zip to the bucket {config['s3_bucket']}.")
-        try:
-            with staged(stage, function_environment(stage)) as (app, settings):
-                command = "update" if _deployed(stage, config["aws_region"]) else "deploy"
-                run("zappa", command, stage, "-s", str(settings), "-z", f"s3://{config['s3_bucket']}/{archive.name}",
-                    cwd=app)
-        finally:
-            if config.get("delete_s3_zip", True):
-                zappa.remove_from_s3(archive.name, config["s3_bucket"])
+    with staged(stage, function_environment(stage)) as (app, settings):
+        zappa("update" if _deployed(stage, config["aws_region"]) else "deploy", stage, "-s", str(settings), app=app)
     for done in guardrails.apply(stage):
         print(done)
 
