@@ -33,8 +33,18 @@ class _V2Resource:
     Each model below also names CloudFormationModel as a base: moto finds models by its ``__subclasses__()``.
     """
 
-    def __init__(self, physical_id: str, api_id: str | None = None) -> None:
-        self.id, self.api_id = physical_id, api_id
+    def __init__(self, physical_id: str) -> None:
+        self.id = physical_id
+
+    @staticmethod
+    def make(backend: Any, given: dict[str, Any]) -> str:
+        """Make the resource from its template ``Properties`` in moto's backend; its id."""
+        raise NotImplementedError
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
+                                        account_id: str, region_name: str, **kwargs: Any) -> _V2Resource:
+        return cls(cls.make(_backend(account_id, region_name), cloudformation_json["Properties"]))
 
     @property
     def physical_resource_id(self) -> str:
@@ -70,16 +80,13 @@ class HttpApi(_V2Resource, CloudFormationModel):
     def cloudformation_type() -> str:
         return "AWS::ApiGatewayV2::Api"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
-                                        account_id: str, region_name: str, **kwargs: Any) -> HttpApi:
-        given = cloudformation_json["Properties"]
-        api = _backend(account_id, region_name).create_api(
+    @staticmethod
+    def make(backend: Any, given: dict[str, Any]) -> str:
+        return backend.create_api(
             api_key_selection_expression=None, cors_configuration=given.get("CorsConfiguration"),
             description=given.get("Description"), disable_schema_validation=None,
             disable_execute_api_endpoint=None, name=given["Name"], protocol_type=given["ProtocolType"],
-            route_selection_expression=None, tags=given.get("Tags"), version=None)
-        return cls(api.api_id)
+            route_selection_expression=None, tags=given.get("Tags"), version=None).api_id
 
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
@@ -94,18 +101,15 @@ class HttpIntegration(_V2Resource, CloudFormationModel):
     def cloudformation_type() -> str:
         return "AWS::ApiGatewayV2::Integration"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
-                                        account_id: str, region_name: str, **kwargs: Any) -> HttpIntegration:
-        given = cloudformation_json["Properties"]
-        made = _backend(account_id, region_name).create_integration(
+    @staticmethod
+    def make(backend: Any, given: dict[str, Any]) -> str:
+        return backend.create_integration(
             api_id=given["ApiId"], connection_id=None, connection_type=None, content_handling_strategy=None,
             credentials_arn=None, description=None, integration_method=None, integration_subtype=None,
             integration_type=given["IntegrationType"], integration_uri=given["IntegrationUri"],
             passthrough_behavior=None, payload_format_version=given.get("PayloadFormatVersion"),
             request_parameters=None, request_templates=None, response_parameters=None,
-            template_selection_expression=None, timeout_in_millis=None, tls_config=None)
-        return cls(made.id, given["ApiId"])
+            template_selection_expression=None, timeout_in_millis=None, tls_config=None).id
 
 
 class HttpRoute(_V2Resource, CloudFormationModel):
@@ -115,16 +119,13 @@ class HttpRoute(_V2Resource, CloudFormationModel):
     def cloudformation_type() -> str:
         return "AWS::ApiGatewayV2::Route"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
-                                        account_id: str, region_name: str, **kwargs: Any) -> HttpRoute:
-        given = cloudformation_json["Properties"]
-        made = _backend(account_id, region_name).create_route(
+    @staticmethod
+    def make(backend: Any, given: dict[str, Any]) -> str:
+        return backend.create_route(
             api_id=given["ApiId"], api_key_required=False, authorization_scopes=None,
             authorization_type=given.get("AuthorizationType"), authorizer_id=None, model_selection_expression=None,
             operation_name=None, request_models=None, request_parameters=None, route_key=given["RouteKey"],
-            route_response_selection_expression=None, target=given.get("Target"))
-        return cls(made.route_id, given["ApiId"])
+            route_response_selection_expression=None, target=given.get("Target")).route_id
 
 
 class HttpStage(_V2Resource, CloudFormationModel):
@@ -134,13 +135,10 @@ class HttpStage(_V2Resource, CloudFormationModel):
     def cloudformation_type() -> str:
         return "AWS::ApiGatewayV2::Stage"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],  # type: ignore[misc]
-                                        account_id: str, region_name: str, **kwargs: Any) -> HttpStage:
-        given = cloudformation_json["Properties"]
-        stage = _backend(account_id, region_name).create_stage(
-            given["ApiId"], {"stageName": given["StageName"], "autoDeploy": given.get("AutoDeploy")})
-        return cls(stage.name, given["ApiId"])
+    @staticmethod
+    def make(backend: Any, given: dict[str, Any]) -> str:
+        return backend.create_stage(given["ApiId"], {"stageName": given["StageName"],
+                                                     "autoDeploy": given.get("AutoDeploy")}).name
 
 
 def update_stage(self: ApiGatewayV2Response) -> tuple[int, dict, str]:
