@@ -247,3 +247,20 @@ def test_store_down_is_503(packages, tables):
         assert int(reply["headers"]["Retry-After"]) > 0
         assert body(reply)["status"] == "failure"
         assert down.invoke(http_event("GET", "/healthz"))["statusCode"] == 503
+
+
+@pytest.mark.parametrize(("setting", "made_at_import"), [("true", True), ("", False)], ids=["shipped", "unset"])
+def test_the_app_is_made_at_import(packages, tables, dynalite, setting, made_at_import):
+    """INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT (shipped: true) makes the app in Lambda's init phase, before any event."""
+    with LambdaFunction(packages["dev"], AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint,
+                        INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT=setting) as function:
+        function.invoke({"raw_command": "import sys; print('MADE', sys.modules['handler'].global_handler is not None)"})
+        assert f"MADE {made_at_import}" in function.logs
+        assert function.invoke(http_api("dev", "GET", "/healthz"))["statusCode"] == 200
+
+
+def test_a_bad_setting_stops_the_function_at_init(packages):
+    """Lambda reports the init error (API Gateway answers 502) and logs the sentence naming the setting."""
+    with LambdaFunction(packages["dev"], COUNTER_EVENTS="PAGEVIEW,bad name") as function:
+        assert function.process.wait(timeout=60) != 0  # before any event: the import of handler.py failed
+    assert "COUNTER_EVENTS=" in function.logs and "must list event names" in function.logs
