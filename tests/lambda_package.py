@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,10 +159,12 @@ class LambdaFunction(_Invoker):
     """One Lambda execution environment: a fresh Python of the runtime's version holding the package's handler.
 
     :param package: what :func:`build` returned.
+    :param wrapper: a command the function's Python runs under, such as one that joins a cgroup first.
     :param extra: environment variables to add or override, such as ``AWS_ENDPOINT_URL_DYNAMODB``.
     """
 
-    def __init__(self, package: Package, **extra: str) -> None:
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+        self.wrapper = list(wrapper)
         self.environ = lambda_environ(package, **extra)
         self.timeout = float(stage_settings(package.stage)["timeout_seconds"])
         self.package = package
@@ -172,7 +175,7 @@ class LambdaFunction(_Invoker):
         self._stderr = self._log.open("w")
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps caches out, as Lambda's read-only /var/task does.
         self.process = subprocess.Popen(
-            [str(RUNTIME_PYTHON), "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
+            [*self.wrapper, str(RUNTIME_PYTHON), "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
              str(self.timeout)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=self.environ, cwd=self.package.root, text=True,
@@ -211,8 +214,8 @@ class Snapshot(LambdaFunction):
     environment and says ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``.
     """
 
-    def __init__(self, package: Package, **extra: str) -> None:
-        super().__init__(package, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", **extra)
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+        super().__init__(package, wrapper=wrapper, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", **extra)
         for name in ("AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME"):
             self.environ.pop(name)
         self._fifos = tempfile.TemporaryDirectory(prefix="snapstart-")
@@ -266,10 +269,11 @@ def new_event() -> str:
     return f"E{uuid.uuid4().hex[:12].upper()}"
 
 
-def cold_start(package: Package, event: dict[str, Any], **extra: str) -> tuple[float, dict[str, Any]]:
+def cold_start(package: Package, event: dict[str, Any], *, wrapper: Sequence[str] = (),
+               **extra: str) -> tuple[float, dict[str, Any]]:
     """Seconds from starting a fresh function process to its first reply, and that reply."""
     started = time.perf_counter()
-    with LambdaFunction(package, **extra) as function:
+    with LambdaFunction(package, wrapper=wrapper, **extra) as function:
         reply = function.invoke(event)
         return time.perf_counter() - started, reply
 

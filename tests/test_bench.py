@@ -58,14 +58,26 @@ def test_a_junk_fill_leaves_an_established_name_alone(result):
     assert lockout["newcomers_item_wcu"] > 4  # where the junk went instead
 
 
+def check_starts(starts: dict) -> None:
+    """A fresh and a restored comparison: every pair present, medians within their runs, ratios of the medians."""
+    pairs = SIZES["tiny"].runs * STARTS_PER_RUN
+    for comparison, (first, second) in (("fresh", ("app", "bare")), ("restored", ("restored", "bare_warm"))):
+        found = starts[comparison]
+        for side in found.keys() - {"ratio"}:
+            assert len(found[side]["runs_ms"]) == pairs
+            assert min(found[side]["runs_ms"]) <= found[side]["median_ms"] <= max(found[side]["runs_ms"])
+        assert found["ratio"] == pytest.approx(compare(found[first]["runs_ms"], found[second]["runs_ms"]), abs=0.01)
+    assert starts["restored"]["app_warm"]["median_ms"] > 0
+
+
 def test_cold_start_side_by_side(result):
     cold = result["cold_start"]
-    for side in ("app", "bare"):
-        assert len(cold[side]["runs_ms"]) == SIZES["tiny"].runs * STARTS_PER_RUN
-        assert min(cold[side]["runs_ms"]) <= cold[side]["median_ms"] <= max(cold[side]["runs_ms"])
-    assert cold["ratio"] == pytest.approx(compare(cold["app"]["runs_ms"], cold["bare"]["runs_ms"]), abs=0.01)
+    check_starts(cold["full_cpu"])
+    assert cold["cpu_share"].keys() == {"1024 MB"}  # this machine lets root set a cgroup CPU quota
+    assert cold["cpu_share"]["1024 MB"]["cpu"] == 0.579
+    check_starts(cold["cpu_share"]["1024 MB"])
     # The bare zip is Flask and Zappa's handler alone: no counter_app, flask-cors, crawlerdetect or tzdata.
-    assert cold["app"]["zip_bytes"] > cold["bare"]["zip_bytes"] > 0
+    assert cold["zip_bytes"]["app"] > cold["zip_bytes"]["bare"] > 0
 
 
 def test_import_into_sqlite_side_by_side(result):
