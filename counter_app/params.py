@@ -97,7 +97,9 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def increment(request: Request) -> tuple[Any, Any]:
     """The raw ``e`` and ``c`` of a request (``MISSING`` if absent), from its query string and body."""
-    body = _body(request) if request.method == "POST" else MultiDict()
+    if request.method != "POST":  # the hot path: a beacon's or a pixel's GET
+        return single(request.args, "e"), single(request.args, "c")
+    body = _body(request)
     found = []
     for name in ("e", "c"):
         query, sent = single(request.args, name), single(body, name)

@@ -27,13 +27,21 @@ def test_machine_and_size_are_recorded(result):
 
 def test_http_side_by_side(result):
     http = result["http_sqlite"]
-    for side in ("app", "bare"):
-        assert http[side]["rps"] > 0
-        assert 0 < http[side]["p50_ms"] <= http[side]["p99_ms"]
-        assert len(http[side]["runs"]) == SIZES["tiny"].runs
-    assert http["ratio"] == pytest.approx(http["app"]["rps"] / http["bare"]["rps"], abs=0.01)
-    # Every increment wrk saw answered was counted in SQLite.
+    assert http["agents"] == "100 real browsers' User-Agents in turn"
+    for shape in ("1x4", "2x16"):
+        for side in ("app", "bare"):
+            assert http[shape][side]["rps"] > 0 and http[shape][side]["cpu_us"] > 0
+            assert 0 < http[shape][side]["p50_ms"] <= http[shape][side]["p99_ms"]
+            assert len(http[shape][side]["runs"]) == SIZES["tiny"].runs
+        assert http[shape]["ratio"] == pytest.approx(http[shape]["app"]["rps"] / http[shape]["bare"]["rps"], abs=0.01)
+    # Every increment wrk saw answered was counted in SQLite: the browsers' agents are people's.
     assert http["counted"] >= http["requests"] > 0
+
+
+def test_http_request_in_process_piece_by_piece(result):
+    found = result["http_profile"]
+    assert 0 < found["bare_us"] and 0 < found["app_without_write_us"] < found["app_us"]
+    assert len(found["parts_us"]) == 8 and all(us > 0 for us in found["parts_us"].values())
 
 
 def test_dynamodb_writes_side_by_side(result):

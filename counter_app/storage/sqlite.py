@@ -32,6 +32,7 @@ READ_BATCH = 2000  # rows fetched at a time by dump
 # a write holds the lock for tens of microseconds, so wait in smaller steps.
 FIRST_WAIT = 0.00005
 LONGEST_WAIT = 0.005
+CHECKPOINT_EVERY = 500  # statements per connection between two restarts of the write-ahead log
 HEALTH_TIMEOUT = 0.5  # a health check waits this long for the write lock, then reports the store busy
 HEALTH_DAY = 1  # not a real day: the health check's row, which no read returns
 TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}  # another writer: a retry can succeed
@@ -69,6 +70,9 @@ class SQLiteStorage(Storage):
             "ON CONFLICT (day, event) DO UPDATE SET count = count + excluded.count WHERE count <= :room "
             "RETURNING count"
         )
+        # The hot path: a name the day already has is one keyed update, no cap to check.
+        self._bump_sql = (f"UPDATE {quoted} SET count = count + :amount WHERE day = :day AND event = :event "
+                          "AND count <= :room RETURNING count")
         self._has_sql = f"SELECT 1 FROM {quoted} WHERE day = ? AND event = ?"
         upsert = f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) ON CONFLICT (day, event) DO UPDATE "
         # imports: not capped; a row that would pass MAX_COUNT is left alone, and write_many sees it
@@ -99,6 +103,10 @@ class SQLiteStorage(Storage):
             # synchronous is per connection: in WAL mode NORMAL keeps every
             # committed write through a process crash.
             self._run(conn, "PRAGMA synchronous=NORMAL")
+            # The automatic checkpoint is PASSIVE: with another process writing it rarely gets to restart the
+            # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY writes.
+            self._run(conn, "PRAGMA wal_autocheckpoint=0")
+            local.writes = 0
             if self._ready_pid != os.getpid():
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
@@ -141,6 +149,18 @@ class SQLiteStorage(Storage):
             time.sleep(min(wait, deadline - now))
             wait = min(wait * 2, LONGEST_WAIT)
 
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        """Every CHECKPOINT_EVERY statements on this connection, copy the log into the database and restart it.
+
+        RESTART waits for no one (the connection's timeout is 0): when another connection holds the lock or
+        still reads the log, SQLite says busy and this tries again CHECKPOINT_EVERY statements later.
+        """
+        local = self._local
+        local.writes += 1
+        if local.writes >= CHECKPOINT_EVERY:
+            local.writes = 0
+            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+
     @contextmanager
     def _errors(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -153,7 +173,9 @@ class SQLiteStorage(Storage):
         for fresh in (False, True):
             try:
                 with self._errors() as conn:
-                    return self._run(conn, sql, args, timeout)
+                    rows = self._run(conn, sql, args, timeout)
+                    self._checkpoint(conn)
+                    return rows
             except StoreUnavailable as exc:
                 # A connection opened while the file was read-only stays read-only (a read
                 # made it during the spell): the statement did nothing, so try a new one once.
@@ -162,7 +184,11 @@ class SQLiteStorage(Storage):
         raise AssertionError("unreachable")
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        args = {"day": day, "event": event, "amount": amount, "max": max_events, "room": MAX_COUNT - amount}
+        args = {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount}
+        rows = self._execute(self._bump_sql, args)
+        if rows:
+            return rows[0][0]
+        args["max"] = max_events
         args.update((f"d{n}", known) for n, known in enumerate(week_before(day)))
         rows = self._execute(self._incr_sql, args)
         if rows:
