@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: run test bench screenshot clean package create-table deploy bill
+.PHONY: run test bench cost screenshot clean package create-table deploy bill
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 
 bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full) into bench/results/latest.json
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
+
+cost: $(VENV)/.dev-installed  ## measure the inputs (deploy/measured.json), print $ per million counted events (docs/cost.md)
+	$(BIN)/python -m bench.cost
 
 screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py

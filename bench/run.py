@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ROOT, SIZES, Size, cold_start, dynamo, http_load, http_profile, import_sqlite, lockout
+from bench import ROOT, SIZES, Size, cold_start, cost, dynamo, http_load, http_profile, import_sqlite, lockout
 
 # A section runs one comparison and returns its numbers as JSON-ready data.
 Section = Callable[[Size], dict]
@@ -23,6 +23,7 @@ SECTIONS: dict[str, Section] = {
     "cold_start": cold_start.measure,
     "lockout": lockout.measure,
     "import_sqlite": import_sqlite.measure,
+    "cost": cost.measure,
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 

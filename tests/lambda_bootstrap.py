@@ -11,6 +11,7 @@ events it reads from the first FIFO with replies on the second, while this proce
 """
 
 import json
+import math
 import os
 import sys
 import time
@@ -36,12 +37,24 @@ class Context:
 
 
 def serve(handler, events, replies, timeout: float) -> None:
-    """Answer every event line of ``events`` with one reply line on ``replies``."""
+    """Answer every event line of ``events`` with one reply line on ``replies``, logging as Lambda does.
+
+    Lambda's START, END and REPORT lines go to the log, the REPORT with the handler's own time and the
+    billed time (rounded up to the millisecond) that cost estimates read.
+    """
+    version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
     for line in events:
+        context = Context(timeout)
+        print(f"START RequestId: {context.aws_request_id} Version: {version}", file=sys.stderr, flush=True)
+        started = time.perf_counter()
         try:
-            reply = handler(json.loads(line), Context(timeout))
+            reply = handler(json.loads(line), context)
         except Exception as exc:
             reply = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": traceback.format_exc()}
+        took = (time.perf_counter() - started) * 1000
+        print(f"END RequestId: {context.aws_request_id}\nREPORT RequestId: {context.aws_request_id}\t"
+              f"Duration: {took:.2f} ms\tBilled Duration: {math.ceil(took)} ms\t"
+              f"Memory Size: {context.memory_limit_in_mb} MB\t", file=sys.stderr, flush=True)
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 

@@ -88,6 +88,13 @@ def test_cold_start_side_by_side(result):
     assert cold["zip_bytes"]["app"] > cold["zip_bytes"]["bare"] > 0
 
 
+def test_cost_inputs_are_measured(result):
+    cost = result["cost"]
+    assert cost["billed_ms"].keys() == {"512"} and cost["billed_ms"]["512"] >= 1  # Lambda bills whole milliseconds
+    assert cost["write_units"] == {"small day item": 1, "full day item": 3}
+    assert cost["log_bytes"] > 100 and cost["reply_bytes"] > 100
+
+
 def test_import_into_sqlite_side_by_side(result):
     found = result["import_sqlite"]
     assert found["rows"] == import_sqlite.ROWS["tiny"] and found["file_mb"] > 0
