@@ -27,7 +27,7 @@ WRITES = {"small day item": "an established name, the day item at a few names",
           "full day item": "an established name, the day item at its 4 KB budget"}
 DEFAULT = {"front door": "HTTP API", "architecture": "arm64", "write": "small day item"}
 SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": "one UpdateItem"}
-SNAP_START = {"cache": 0.0000015046, "restore": 0.0001397998}  # per GB-second cached, per GB restored
+SNAP_START_RESTORE = 0.0001397998  # per GB restored (Python); caching is PRICES["snap_start_cache"]
 # The smallest VMs that would serve the same load, with 8 GB of gp3 disk; on-demand, Linux, us-east-1.
 VMS = {"GoatCounter (SQLite) on a t4g.nano, 0.5 GB": 0.0042, "Plausible (ClickHouse, Postgres) on a t4g.small, 2 GB":
        0.0168}
@@ -74,12 +74,12 @@ def default(inputs: dict[str, Any]) -> float:
 
 def snap_start_month(memory: int, versions: int = 1) -> float:
     """Dollars a month to keep ``versions`` SnapStart snapshots of ``memory`` MB cached."""
-    return versions * memory / 1024 * 30 * 86400 * SNAP_START["cache"]
+    return versions * memory / 1024 * 30 * 86400 * PRICES["snap_start_cache"][0]
 
 
 def snap_start_restore(memory: int) -> float:
     """Dollars for one restore of a ``memory`` MB snapshot."""
-    return memory / 1024 * SNAP_START["restore"]
+    return memory / 1024 * SNAP_START_RESTORE
 
 
 def vm_month(hourly: float) -> float:
