@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -13,7 +14,7 @@ import pytest
 
 from deploy import binaries
 from deploy.stages import stage_settings
-from tests.lambda_package import DEPLOY_VENV, RUNTIME_PYTHON, STAGES, LambdaFunction, Package, http_event
+from tests.lambda_package import DEPLOY_VENV, ROOT, RUNTIME_PYTHON, STAGES, LambdaFunction, Package, http_event
 
 AARCH64 = 183  # ELF e_machine
 TAG = re.compile(r"\.(?:cpython-313-aarch64-linux-gnu|abi3)\.so$")
@@ -88,3 +89,28 @@ def test_the_function_runs_the_bytecode_not_the_sources(packages, tables, dynali
         assert fn.invoke(http_event("GET", "/counter.js", stage="dev"))["statusCode"] == 200
         assert fn.invoke(http_event("GET", "/", stage="dev", query="e=BYTECODE"))["statusCode"] == 200
     assert "the source was compiled" not in fn.logs
+
+
+def runtime_python(*args: str, path: str) -> subprocess.CompletedProcess:
+    """What the Makefile picks as the runtime's Python with ``args`` and only ``path`` to search."""
+    return subprocess.run(["make", "--no-print-directory", "--eval", "which: ; @echo [$(RUNTIME_PYTHON)]", "which",
+                           *args], cwd=ROOT, env={"PATH": path, "HOME": os.environ["HOME"]}, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_make_finds_the_runtimes_python_through_pyenv_or_python():
+    pyenv = shutil.which("pyenv")
+    found = runtime_python(path=f"{Path(pyenv).parent}:/usr/bin:/bin").stdout.strip()
+    assert found.endswith("/bin/python3.13]")
+    given = found[1:-1]
+    assert runtime_python(f"PYTHON={given}", path="/usr/bin:/bin").stdout.strip() == f"[{given}]"
+    assert runtime_python("PYTHON=python3", path="/usr/bin:/bin").stdout.strip() == "[]"  # not 3.13: not taken
+
+
+def test_make_says_when_the_runtimes_python_is_missing(tmp_path):
+    done = subprocess.run(["make", "--no-print-directory", f"DEPLOY_VENV={tmp_path}/venv",
+                           f"{tmp_path}/venv/.installed"], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and not (tmp_path / "venv").exists()
+    assert ("Deploying needs Python 3.13, the Lambda runtime in zappa_settings.json, and none was found: install it "
+            "(pyenv install 3.13) or name it") in done.stderr
