@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 import snapshot_restore_py
 
-from counter_app import create_app, snapstart
+from counter_app import agents, create_app, snapstart
 from counter_app.store import get_store
 from tests.conftest import dynalite_app
 from tests.lambda_package import STAGES, Snapshot, http_event, new_event
@@ -104,6 +104,7 @@ def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
     app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
     get_compiled_crawler_regex.cache_clear()
+    agents._detector.cache_clear()  # a new process's detector: no verdict cached yet
     snapstart.before_snapshot(app)
     store = get_store_of(app)
     assert store._client is not None and proxy.accepted == 0  # built, never called

@@ -104,9 +104,9 @@ class SQLiteStorage(Storage):
             # committed write through a process crash.
             self._run(conn, "PRAGMA synchronous=NORMAL")
             # The automatic checkpoint is PASSIVE: with another process writing it rarely gets to restart the
-            # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY writes.
+            # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY statements.
             self._run(conn, "PRAGMA wal_autocheckpoint=0")
-            local.writes = 0
+            local.statements = 0
             if self._ready_pid != os.getpid():
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
@@ -153,13 +153,17 @@ class SQLiteStorage(Storage):
         """Every CHECKPOINT_EVERY statements on this connection, copy the log into the database and restart it.
 
         RESTART waits for no one (the connection's timeout is 0): when another connection holds the lock or
-        still reads the log, SQLite says busy and this tries again CHECKPOINT_EVERY statements later.
+        still reads the log it does what it can and says so, and this tries again CHECKPOINT_EVERY statements
+        later. It runs after a statement has committed, so it must never turn that statement into a failure.
         """
         local = self._local
-        local.writes += 1
-        if local.writes >= CHECKPOINT_EVERY:
-            local.writes = 0
-            conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        local.statements += 1
+        if local.statements >= CHECKPOINT_EVERY:
+            local.statements = 0
+            try:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            except sqlite3.Error:
+                pass  # a full disk or a lock: the log only grows until a later one succeeds
 
     @contextmanager
     def _errors(self) -> Iterator[sqlite3.Connection]:
