@@ -93,7 +93,8 @@ def init_app(app: Flask) -> None:
     # that nothing (a path match, option lookups) on every reply: skip it there, as most hits have none.
     (answer,) = hooks[before:]
     hooks[before] = functools.partial(_with_origin_only, answer)
-    app.before_request(refuse_unlisted)
+    if allowed is not None:  # with any origin allowed there is nothing to refuse
+        app.before_request(refuse_unlisted)
 
 
 def _with_origin_only(answer: Callable[[Response], Response], response: Response) -> Response:

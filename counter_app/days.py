@@ -31,13 +31,14 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date in the app's time zone; on the real clock worked out once a second, as every hit asks."""
-    if current_app.config["CLOCK"]:
-        return now().astimezone(current_app.extensions["counter.timezone"]).date()
-    second, known = current_app.extensions["counter.today"]
+    app = current_app._get_current_object()
+    if app.config["CLOCK"]:
+        return now().astimezone(app.extensions["counter.timezone"]).date()
+    second, known = app.extensions["counter.today"]
     if int(time.time()) != second:
         second = int(time.time())
-        known = datetime.fromtimestamp(second, current_app.extensions["counter.timezone"]).date()
-        current_app.extensions["counter.today"] = second, known
+        known = datetime.fromtimestamp(second, app.extensions["counter.timezone"]).date()
+        app.extensions["counter.today"] = second, known
     return known
 
 
