@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: help run test bench screenshot clean package create-table deploy bill
+.PHONY: help run test bench cost screenshot clean package create-table deploy bill
 .DEFAULT_GOAL := help
 
 help:  ## list the targets and what each does
@@ -19,7 +19,7 @@ $(VENV)/.run-installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-runtime.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
@@ -32,30 +32,41 @@ test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full) into bench/results/latest.json
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
+cost: $(VENV)/.dev-installed  ## measure the inputs (deploy/measured.json), print $ per million counted events (docs/cost.md)
+	$(BIN)/python -m bench.cost
+
 screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
 
 clean:  ## remove the venvs, .tools, dist and the local SQLite instance folder
 	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis instance
 
-# Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else.
-# The deploy module stages the app's own files from an explicit list, so nothing else in this folder ships.
+# Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else,
+# built with the Lambda runtime's Python ("runtime" in zappa_settings.json): pyenv's, or PYTHON= if it is that version.
 STAGE ?= dev
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_BIN := $(DEPLOY_VENV)/bin
 DEPLOY := VIRTUAL_ENV=$(abspath $(DEPLOY_VENV)) $(DEPLOY_BIN)/python -m deploy
-# boto3 alone, as Lambda's Python runtime has it: tests run the packaged handler on it.
+RUNTIME = $(shell sed -n 's/.*"runtime": *"python\([0-9.]*\)".*/\1/p' zappa_settings.json | head -n 1)
+RUNTIME_PYTHON = $(shell for python in $(PYTHON) "$$(pyenv prefix $(RUNTIME) 2>/dev/null)/bin/python$(RUNTIME)" \
+	python$(RUNTIME); do "$$python" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME)")' \
+	2>/dev/null && { command -v "$$python"; break; }; done)
+# Lambda's Python runtime as the tests run it: boto3 and the SnapStart hooks' library, which the runtime provides.
 LAMBDA_PYTHONPATH ?= .venv-lambda
 
 $(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt
-	rm -rf $(DEPLOY_VENV)
-	$(PYTHON) -m venv $(DEPLOY_VENV)
+	@python="$(RUNTIME_PYTHON)"; test -n "$$python" || { echo "Deploying needs Python $(RUNTIME), the Lambda" \
+		"runtime in zappa_settings.json, and none was found: install it (pyenv install $(RUNTIME)) or name it" \
+		"(make $(MAKECMDGOALS) PYTHON=/path/to/python$(RUNTIME))." >&2; exit 1; }; \
+	set -x; rm -rf $(DEPLOY_VENV) && "$$python" -m venv $(DEPLOY_VENV)
 	$(DEPLOY_BIN)/pip install --quiet -r requirements-deploy.txt
+	$(DEPLOY) wheels
 	touch $@
 
-$(LAMBDA_PYTHONPATH)/.installed: requirements.txt | $(BIN)/python
+$(LAMBDA_PYTHONPATH)/.installed: requirements.txt requirements-runtime.txt $(DEPLOY_VENV)/.installed
 	rm -rf $(LAMBDA_PYTHONPATH)
-	$(BIN)/pip install --quiet --target $(LAMBDA_PYTHONPATH) $$(grep '^boto3==' requirements.txt)
+	$(DEPLOY_BIN)/pip install --quiet --target $(LAMBDA_PYTHONPATH) $$(grep "^boto3==" requirements.txt) \
+		-r requirements-runtime.txt
 	touch $@
 
 package: $(DEPLOY_VENV)/.installed  ## zip STAGE's app (an explicit file list) and libraries: dist/counter-STAGE.zip

@@ -32,7 +32,7 @@ def sqlite(size: Size) -> dict:
     """wrk against one gunicorn on SQLite, alternating plain runs and runs that give every increment an id."""
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp, "bench.sqlite3")
-        with gunicorn("wsgi:app", {"COUNTER_STORE": f"sqlite:///{database}"}, Path(tmp, "app.log")) as url:
+        with gunicorn("wsgi:app", {"COUNTER_STORE": f"sqlite:///{database}"}, Path(tmp, "app.log")) as (url, _):
             sides = {"plain": lambda: load(url, size.seconds),
                      "id": lambda: load(url, size.seconds, SCRIPT, uuid.uuid4().hex[:16])}
             if size.warmup:

@@ -12,17 +12,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import ROOT, SIZES, Size, cold_start, dynamo, http_load, idempotency, import_sqlite, lockout
+from bench import ROOT, SIZES, Size, cold_start, cost, dynamo, http_load, http_profile, idempotency, import_sqlite
+from bench import lockout
 
 # A section runs one comparison and returns its numbers as JSON-ready data.
 Section = Callable[[Size], dict]
 SECTIONS: dict[str, Section] = {
     "http_sqlite": http_load.measure,
+    "http_profile": http_profile.measure,
     "dynamodb": dynamo.measure,
     "cold_start": cold_start.measure,
     "lockout": lockout.measure,
     "import_sqlite": import_sqlite.measure,
     "idempotency": idempotency.measure,
+    "cost": cost.measure,
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 

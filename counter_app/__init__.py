@@ -67,8 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, store
-    from . import transfer, web
+    from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, snapstart
+    from . import store, transfer, web
 
     logs.init_app(app)
     auth.init_app(app)
@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(openapi.bp)
+    snapstart.init_app(app)
     return app
 
 

@@ -17,19 +17,19 @@ LEVEL = 6
 
 def compress(response: Response) -> Response:
     """gzip the body of a text reply that is worth it, if the request accepts gzip."""
-    if response.mimetype not in COMPRESSIBLE:
-        return response
-    response.vary.add("Accept-Encoding")  # caches must not hand a gzipped copy to a client that cannot read it
     if (
-        response.direct_passthrough  # send_file: a file that may answer ranges and conditional requests
+        response.mimetype not in COMPRESSIBLE
+        or response.direct_passthrough  # send_file: a file that may answer ranges and conditional requests
         or response.is_streamed
         or response.status_code in (204, 206, 304)
         or "Content-Encoding" in response.headers
-        or request.accept_encodings["gzip"] <= 0
     ):
         return response
     body = response.get_data()
-    if len(body) < MIN_SIZE:
+    if len(body) < MIN_SIZE:  # the same reply whatever the request accepts: nothing for caches to tell apart
+        return response
+    response.vary.add("Accept-Encoding")  # caches must not hand a gzipped copy to a client that cannot read it
+    if request.accept_encodings["gzip"] <= 0:
         return response
     response.set_data(gzip.compress(body, compresslevel=LEVEL, mtime=0))
     response.headers["Content-Encoding"] = "gzip"

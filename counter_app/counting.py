@@ -19,7 +19,9 @@ def record(*, mail: bool = False) -> dict:
 
     :param mail: the route is the pixel, which mail services fetch for a person reading an e-mail.
     """
-    raw_event, raw_day, raw_key = params.increment(request)
+    # Every hit comes here: the request and the app are looked up behind their proxies once.
+    hit, app = request._get_current_object(), current_app._get_current_object()
+    raw_event, raw_day, raw_key = params.increment(hit)
     if raw_event is params.MISSING:
         raise BadRequest("Missing 'e': say which event to count, for example ?e=PAGEVIEW.")
     event = params.event_name(raw_event)
@@ -27,9 +29,9 @@ def record(*, mail: bool = False) -> dict:
     today = days.today()
     when = today if raw_day is params.MISSING else params.day(raw_day)
     day = days.to_int(when)
-    if not policy.admit(request, event, when, today, mail=mail):
+    if not policy.admit(hit, event, when, today, mail=mail):
         return {"status": "success", "eventkey": event, "day": day, "counted": False}
-    config = current_app.config
+    config = app.config
     # With an allowlist every name that gets here is known, so no slot can be taken from it.
     cap = None if config["EVENTS"] is not None else config["MAX_EVENTS_PER_DAY"]
     shown = read_allowed()  # a private counter's total is a read: it needs the token like /summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
         app.extensions["counter.timezone"] = ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name longer than a file name may be
         raise ValueError(f"COUNTER_TIMEZONE={name!r} is not a known IANA time zone") from None
+    app.extensions["counter.today"] = None, None
 
 
 def now() -> datetime:
@@ -28,8 +30,16 @@ def now() -> datetime:
 
 
 def today() -> date:
-    """Today's date in the app's time zone."""
-    return now().astimezone(current_app.extensions["counter.timezone"]).date()
+    """Today's date in the app's time zone; on the real clock worked out once a second, as every hit asks."""
+    app = current_app._get_current_object()
+    if app.config["CLOCK"]:
+        return now().astimezone(app.extensions["counter.timezone"]).date()
+    second, known = app.extensions["counter.today"]
+    if int(time.time()) != second:
+        second = int(time.time())
+        known = datetime.fromtimestamp(second, app.extensions["counter.timezone"]).date()
+        app.extensions["counter.today"] = second, known
+    return known
 
 
 def to_int(day: date) -> int:

@@ -106,7 +106,9 @@ def _json_object(text: str) -> dict[str, Any]:
 
 def increment(request: Request) -> tuple[Any, Any, Any]:
     """The raw ``e``, ``c`` and ``id`` of a request (``MISSING`` if absent), from its query string and body."""
-    body = _body(request) if request.method == "POST" else MultiDict()
+    if request.method != "POST":  # the hot path: a beacon's or a pixel's GET
+        return single(request.args, "e"), single(request.args, "c"), single(request.args, "id")
+    body = _body(request)
     found = []
     for name in ("e", "c", "id"):
         query, sent = single(request.args, name), single(body, name)

@@ -1,6 +1,7 @@
 """``python -m deploy COMMAND STAGE``: what ``make package``, ``make create-table`` and ``make deploy`` run.
 
 - ``check STAGE``: refuse, before anything touches AWS, a stage that is not fit to face the internet;
+- ``wheels``: fill the deploy venv's wheel cache with Lambda builds of its compiled libraries;
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
 - ``deploy STAGE``: ``zappa deploy`` (or ``update``) from the staged app, then throttling and log retention;
@@ -14,8 +15,8 @@ import sys
 
 import boto3
 
-from . import checks, cost, guardrails
-from .package import package, run, staged
+from . import checks, cost, guardrails, wheels
+from .package import package, run, runtime_matches, staged, zappa
 from .stages import ROOT, function_environment, function_name, stage_environment, stage_settings
 
 
@@ -35,10 +36,10 @@ def create_table(stage: str) -> None:
 def deploy(stage: str) -> None:
     """First time ``zappa deploy``, afterwards ``zappa update``, then the guard rails Zappa cannot set."""
     check(stage)
+    runtime_matches(stage)
     config = stage_settings(stage)
     with staged(stage, function_environment(stage)) as (app, settings):
-        command = "update" if _deployed(stage, config["aws_region"]) else "deploy"
-        run("zappa", command, stage, "-s", str(settings), cwd=app)
+        zappa("update" if _deployed(stage, config["aws_region"]) else "deploy", stage, "-s", str(settings), app=app)
     for done in guardrails.apply(stage):
         print(done)
 
@@ -56,6 +57,9 @@ def main(argv: list[str]) -> None:
     """Run one command; see the module's docstring."""
     if argv == ["bill"]:
         print(cost.bill_table(), end="")
+        return
+    if argv == ["wheels"]:
+        print("\n".join(path.name for path in wheels.fill()))
         return
     command, stage = argv
     if command == "package":

@@ -59,6 +59,19 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
                      '"api_throttle_burst" (1 or more): they cap the bill.')
     if config.get("log_retention_days") not in RETENTION_DAYS:
         found.append(f'The {stage} stage needs "log_retention_days", one of CloudWatch\'s values such as 14 or 30.')
+    return found + _snap_start_problems(stage, config)
+
+
+def _snap_start_problems(stage: str, config: dict[str, Any]) -> list[str]:
+    if config.get("snap_start", "None") == "None":
+        return []
+    found = []
+    if config.get("aws_environment_variables", {}).get("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT") != "true":
+        found.append(f'The {stage} stage has "snap_start" but not INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT=true in its '
+                     "aws_environment_variables: Zappa would make the app after the snapshot, on every restore.")
+    if config.get("keep_warm", True):
+        found.append(f'The {stage} stage has "snap_start" and "keep_warm": the pings keep $LATEST warm, which '
+                     "SnapStart never serves (API Gateway calls its alias): set keep_warm to false.")
     return found
 
 

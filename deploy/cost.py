@@ -20,6 +20,7 @@ PRICES = {  # name: (dollars, what for)
     "logs_ingested": (0.50, "CloudWatch Logs, per GB ingested"),
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
+    "snap_start_cache": (0.0000015046, "Lambda SnapStart (Python), per GB-second a version's snapshot is cached"),
 }
 MONTH_SECONDS = 30 * 86400
 GB = 1024**3
@@ -56,6 +57,9 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         "CloudWatch Logs": logs_gb * (_price("logs_ingested") + config["log_retention_days"] / 30
                                       * _price("logs_stored")),
         "Data transfer out": requests * LARGEST_REPLY_BYTES / GB * _price("transfer_out"),
+        # Every retained version keeps its snapshot cached while it is active.
+        "SnapStart cache": (config["num_retained_versions"] * config["memory_size"] / 1024 * MONTH_SECONDS
+                            * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
     }
 
 

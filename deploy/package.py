@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import wheels
 from .stages import ROOT, stage_settings
 
 SHIPPED = (
@@ -47,6 +48,7 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
     for own in ("extends", "prebuild_script"):  # resolved here; deploy.direct refuses builds in the project
         config.pop(own, None)
     config["attach_policy"] = str(ROOT / config["attach_policy"])
+    config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
     with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-") as folder:
@@ -54,10 +56,21 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
         for name in app_files():
             (app / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / name, app / name)
+        # Zappa's wheel cache is "cached_wheels" in the temporary folder (see run): the deploy venv's.
+        (Path(folder) / "cached_wheels").symlink_to(wheels.CACHE, target_is_directory=True)
         settings = Path(folder) / "zappa_settings.json"
         with os.fdopen(os.open(settings, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
             json.dump({stage: config}, file)
         yield app, settings
+
+
+def zappa(*args: str, app: Path) -> None:
+    """Run ``zappa ARGS`` in the staged ``app`` folder.
+
+    The staged folder becomes the temporary folder, where Zappa finds its wheel cache, and this project is
+    importable, for the callback that finishes Zappa's zip (:mod:`deploy.callbacks`).
+    """
+    run("zappa", *args, cwd=app, env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)})
 
 
 def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> None:
@@ -69,9 +82,18 @@ def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = Non
         raise SystemExit(done.returncode)
 
 
+def runtime_matches(stage: str) -> None:
+    """Stop unless this (the deploy venv's) Python is the stage's runtime: Zappa zips this venv's libraries."""
+    runtime = stage_settings(stage)["runtime"]
+    if f"python{sys.version_info.major}.{sys.version_info.minor}" != runtime:
+        raise SystemExit(f"The {stage} stage runs {runtime} but the deploy venv is Python {sys.version.split()[0]}: "
+                         f"rm -rf {Path(sys.prefix).name} and run make again.")
+
+
 def package(stage: str, output: Path) -> Path:
     """Zip the stage's app and libraries into ``output``, as ``zappa deploy`` would, without any secret."""
+    runtime_matches(stage)
     output.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as (app, settings):
-        run("zappa", "package", stage, "-s", str(settings), "-o", str(output.resolve()), cwd=app)
+        zappa("package", stage, "-s", str(settings), "-o", str(output.resolve()), app=app)
     return output

@@ -6,6 +6,8 @@ Reusable outside pytest (bench/ measures cold starts with it)::
     with LambdaFunction(package, AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:8000") as function:
         reply = function.invoke(rest_event("dev", "GET", "/", query={"e": "PAGEVIEW"}))
     seconds, reply = cold_start(package, rest_event("dev", "GET", "/healthz"))
+    with Snapshot(package, AWS_ENDPOINT_URL_DYNAMODB=...) as snapshot, snapshot.restore() as restored:
+        reply = restored.invoke(http_event("GET", "/", stage="dev", query="e=PAGEVIEW"))
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
+import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ from tests.dynalite import free_port
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_PATH = ROOT / ".venv-lambda"
 DEPLOY_VENV = ROOT / ".venv-deploy"
+# The runtime's Python: the deploy venv is made with it (the Makefile finds it), and -S keeps its libraries out.
+RUNTIME_PYTHON = DEPLOY_VENV / "bin" / "python"
 BOOTSTRAP = Path(__file__).resolve().parent / "lambda_bootstrap.py"
 API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
 # A person's browser: crawlerdetect (rightly) refuses to count curl.
@@ -131,14 +136,35 @@ def lambda_environ(package: Package, **extra: str) -> dict[str, str]:
     }
 
 
-class LambdaFunction:
-    """One Lambda execution environment: a fresh boto3-only Python holding the package's handler.
+class _Invoker:
+    """Sends events to a function environment over a pair of text streams and reads its replies."""
+
+    _events: Any
+    _replies: Any
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Send one event; the handler's reply, as API Gateway would receive it."""
+        self._events.write(json.dumps(event) + "\n")
+        self._events.flush()
+        line = self._replies.readline()
+        assert line, f"the function died:\n{self.logs}"
+        return json.loads(line)
+
+    @property
+    def logs(self) -> str:
+        raise NotImplementedError
+
+
+class LambdaFunction(_Invoker):
+    """One Lambda execution environment: a fresh Python of the runtime's version holding the package's handler.
 
     :param package: what :func:`build` returned.
+    :param wrapper: a command the function's Python runs under, such as one that joins a cgroup first.
     :param extra: environment variables to add or override, such as ``AWS_ENDPOINT_URL_DYNAMODB``.
     """
 
-    def __init__(self, package: Package, **extra: str) -> None:
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+        self.wrapper = list(wrapper)
         self.environ = lambda_environ(package, **extra)
         self.timeout = float(stage_settings(package.stage)["timeout_seconds"])
         self.package = package
@@ -149,21 +175,13 @@ class LambdaFunction:
         self._stderr = self._log.open("w")
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps caches out, as Lambda's read-only /var/task does.
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
+            [*self.wrapper, str(RUNTIME_PYTHON), "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
              str(self.timeout)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=self.environ, cwd=self.package.root, text=True,
         )
+        self._events, self._replies = self.process.stdin, self.process.stdout
         return self
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Send one event; the handler's reply, as API Gateway would receive it."""
-        assert self.process and self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps(event) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, f"the function died:\n{self.logs}"
-        return json.loads(line)
 
     @property
     def logs(self) -> str:
@@ -189,16 +207,82 @@ class LambdaFunction:
         self.stop()
 
 
+class Snapshot(LambdaFunction):
+    """A SnapStart function: initialised, its before-snapshot hooks run, then held as the snapshot to restore from.
+
+    Lambda leaves ``AWS_LAMBDA_LOG_GROUP_NAME`` and ``AWS_LAMBDA_LOG_STREAM_NAME`` out of a SnapStart function's
+    environment and says ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``.
+    """
+
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+        super().__init__(package, wrapper=wrapper, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", **extra)
+        for name in ("AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME"):
+            self.environ.pop(name)
+        self._fifos = tempfile.TemporaryDirectory(prefix="snapstart-")
+
+    def start(self) -> Snapshot:
+        super().start()
+        assert json.loads(self._replies.readline() or "null") == "snapshot", f"no snapshot:\n{self.logs}"
+        return self
+
+    def restore(self) -> Restored:
+        """A new execution environment restored from the snapshot; its after-restore hooks have run by its first reply."""
+        assert self.process and self.process.stdin
+        folder = Path(self._fifos.name) / uuid.uuid4().hex
+        paths = [folder.with_suffix(".events"), folder.with_suffix(".replies")]
+        for path in paths:
+            os.mkfifo(path)
+        self.process.stdin.write(json.dumps({"restore": [str(path) for path in paths]}) + "\n")
+        self.process.stdin.flush()
+        restored = Restored(self, paths[0].open("w"), paths[1].open())
+        assert "restored" in json.loads(self._replies.readline()), self.logs
+        return restored
+
+    def stop(self) -> None:
+        super().stop()
+        self._fifos.cleanup()
+
+
+class Restored(_Invoker):
+    """One execution environment restored from a :class:`Snapshot`; it ends when its events stream closes."""
+
+    def __init__(self, snapshot: Snapshot, events: Any, replies: Any) -> None:
+        self.snapshot, self._events, self._replies = snapshot, events, replies
+
+    @property
+    def logs(self) -> str:
+        return self.snapshot.logs
+
+    def stop(self) -> None:
+        self._events.close()
+        self._replies.close()
+
+    def __enter__(self) -> Restored:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 def new_event() -> str:
     """A fresh event name: tests that share a table never see each other's counts."""
     return f"E{uuid.uuid4().hex[:12].upper()}"
 
 
-def cold_start(package: Package, event: dict[str, Any], **extra: str) -> tuple[float, dict[str, Any]]:
+def cold_start(package: Package, event: dict[str, Any], *, wrapper: Sequence[str] = (),
+               **extra: str) -> tuple[float, dict[str, Any]]:
     """Seconds from starting a fresh function process to its first reply, and that reply."""
     started = time.perf_counter()
-    with LambdaFunction(package, **extra) as function:
+    with LambdaFunction(package, wrapper=wrapper, **extra) as function:
         reply = function.invoke(event)
+        return time.perf_counter() - started, reply
+
+
+def restored_start(snapshot: Snapshot, event: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    """Seconds from restoring an environment from ``snapshot`` to its first reply, and that reply."""
+    started = time.perf_counter()
+    with snapshot.restore() as restored:
+        reply = restored.invoke(event)
         return time.perf_counter() - started, reply
 
 

@@ -29,7 +29,7 @@ def counted(client, path: str, headers: dict[str, str], event: str = "A") -> boo
 
 def test_the_table_holds_every_kind_of_agent_the_filter_decides_on():
     kinds = [kind for kind, _ in table()]
-    assert {kind: kinds.count(kind) for kind in set(kinds)} == {"browser": 52, "mail": 3, "bot": 49, "tool": 46}
+    assert {kind: kinds.count(kind) for kind in set(kinds)} == {"browser": 100, "mail": 3, "bot": 49, "tool": 46}
     assert len({agent for _, agent in table()}) == len(kinds)
 
 

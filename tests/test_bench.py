@@ -27,13 +27,21 @@ def test_machine_and_size_are_recorded(result):
 
 def test_http_side_by_side(result):
     http = result["http_sqlite"]
-    for side in ("app", "bare"):
-        assert http[side]["rps"] > 0
-        assert 0 < http[side]["p50_ms"] <= http[side]["p99_ms"]
-        assert len(http[side]["runs"]) == SIZES["tiny"].runs
-    assert http["ratio"] == pytest.approx(http["app"]["rps"] / http["bare"]["rps"], abs=0.01)
-    # Every increment wrk saw answered was counted in SQLite.
+    assert http["agents"] == "100 real browsers' User-Agents in turn"
+    for shape in ("1x4", "2x16"):
+        for side in ("app", "bare"):
+            assert http[shape][side]["rps"] > 0 and http[shape][side]["cpu_us"] > 0
+            assert 0 < http[shape][side]["p50_ms"] <= http[shape][side]["p99_ms"]
+            assert len(http[shape][side]["runs"]) == SIZES["tiny"].runs
+        assert http[shape]["ratio"] == pytest.approx(http[shape]["app"]["rps"] / http[shape]["bare"]["rps"], abs=0.01)
+    # Every increment wrk saw answered was counted in SQLite: the browsers' agents are people's.
     assert http["counted"] >= http["requests"] > 0
+
+
+def test_http_request_in_process_piece_by_piece(result):
+    found = result["http_profile"]
+    assert 0 < found["bare_us"] and 0 < found["app_without_write_us"] < found["app_us"]
+    assert len(found["parts_us"]) == 8 and all(us > 0 for us in found["parts_us"].values())
 
 
 def test_dynamodb_writes_side_by_side(result):
@@ -75,14 +83,33 @@ def test_an_id_side_by_side(result):
     assert 0 < once["capacity"]["id_record_bytes"] < 1024 and 0 < once["capacity"]["day_item_bytes"] < 1024
 
 
+def check_starts(starts: dict) -> None:
+    """A fresh and a restored comparison: every pair present, medians within their runs, ratios of the medians."""
+    pairs = SIZES["tiny"].runs * STARTS_PER_RUN
+    for comparison, (first, second) in (("fresh", ("app", "bare")), ("restored", ("restored", "bare_warm"))):
+        found = starts[comparison]
+        for side in found.keys() - {"ratio"}:
+            assert len(found[side]["runs_ms"]) == pairs
+            assert min(found[side]["runs_ms"]) <= found[side]["median_ms"] <= max(found[side]["runs_ms"])
+        assert found["ratio"] == pytest.approx(compare(found[first]["runs_ms"], found[second]["runs_ms"]), abs=0.01)
+    assert starts["restored"]["app_warm"]["median_ms"] > 0
+
+
 def test_cold_start_side_by_side(result):
     cold = result["cold_start"]
-    for side in ("app", "bare"):
-        assert len(cold[side]["runs_ms"]) == SIZES["tiny"].runs * STARTS_PER_RUN
-        assert min(cold[side]["runs_ms"]) <= cold[side]["median_ms"] <= max(cold[side]["runs_ms"])
-    assert cold["ratio"] == pytest.approx(compare(cold["app"]["runs_ms"], cold["bare"]["runs_ms"]), abs=0.01)
+    check_starts(cold["full_cpu"])
+    assert cold["cpu_share"].keys() == {"1024 MB"}  # this machine lets root set a cgroup CPU quota
+    assert cold["cpu_share"]["1024 MB"]["cpu"] == 0.579
+    check_starts(cold["cpu_share"]["1024 MB"])
     # The bare zip is Flask and Zappa's handler alone: no counter_app, flask-cors, crawlerdetect or tzdata.
-    assert cold["app"]["zip_bytes"] > cold["bare"]["zip_bytes"] > 0
+    assert cold["zip_bytes"]["app"] > cold["zip_bytes"]["bare"] > 0
+
+
+def test_cost_inputs_are_measured(result):
+    cost = result["cost"]
+    assert cost["billed_ms"].keys() == {"512"} and cost["billed_ms"]["512"] >= 1  # Lambda bills whole milliseconds
+    assert cost["write_units"] == {"small day item": 1, "full day item": 3}
+    assert cost["log_bytes"] > 100 and cost["reply_bytes"] > 100
 
 
 def test_import_into_sqlite_side_by_side(result):

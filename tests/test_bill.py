@@ -26,7 +26,7 @@ def test_docs_quote_the_bill_of_the_shipped_settings():
 
 
 def test_the_bill_follows_the_settings():
-    config = stage_settings("prod")
+    config = {**stage_settings("prod"), "apigateway_version": "v1", "architecture": "x86_64"}
     base = cost.worst_case(config)
     doubled = cost.worst_case({**config, "api_throttle_rate": 2 * config["api_throttle_rate"]})
     assert doubled["API Gateway"] == pytest.approx(2 * base["API Gateway"])

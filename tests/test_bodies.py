@@ -86,7 +86,7 @@ def server(request, tmp_path_factory):
                 "AWS_ENDPOINT_URL_DYNAMODB": dynalite.endpoint}
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "create-table"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
-    with gunicorn("wsgi:app", env, tmp / "gunicorn.log") as url:
+    with gunicorn("wsgi:app", env, tmp / "gunicorn.log") as (url, _):
         yield Server(urlsplit(url).port, tmp / "gunicorn.log")
 
 

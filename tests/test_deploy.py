@@ -6,8 +6,10 @@ the uploaded zip in (moto's) S3 so the test can read exactly what was deployed.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -30,16 +32,33 @@ EVENTS = "PAGEVIEW,SIGNUP"
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint():
+def moto_recording(tmp_path_factory):
+    """Where moto_server writes every request it gets, one JSON line each."""
+    return tmp_path_factory.mktemp("moto") / "requests.jsonl"
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(moto_recording):
+    """moto_server with HTTP API stacks (tests/moto_apigateway.py), recording its requests."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(moto_recording.with_name("server.log"), "wb") as log:  # moto's tracebacks, when it fails
+        server = subprocess.Popen([sys.executable, "-m", "tests.moto_apigateway", "-H", "127.0.0.1", "-p", str(port)],
+                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "MOTO_ENABLE_RECORDING": "true",
+                                       "MOTO_RECORDER_FILEPATH": str(moto_recording)})
     try:
         wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.kill()
         server.wait(timeout=10)
+
+
+def recorded(recording, method: str, path: str) -> list[dict]:
+    """The JSON bodies of the recorded requests ``method path``: what was asked of AWS, not what moto kept."""
+    entries = [json.loads(line) for line in recording.read_text().splitlines()]
+    return [json.loads(base64.b64decode(entry["body"]) if entry["body_encoded"] else entry["body"])
+            for entry in entries if entry["method"] == method and entry["url"].split("?")[0].endswith(path)]
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +109,13 @@ def test_policy_is_least_privilege(stage):
 def test_every_stage_gives_its_full_environment_and_no_secret():
     """``extends`` is a shallow merge: a stage's environment dict replaces its parent's whole."""
     raw = json.loads(SETTINGS.read_text())
+    # Zappa's handler makes the app at import, in Lambda's init phase: what SnapStart snapshots (prod).
+    on_import = {"INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
     assert raw["dev"]["aws_environment_variables"] == {
-        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "TEST", "COUNTER_EVENTS": "*"}
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "TEST", "COUNTER_EVENTS": "*", **on_import}
     # prod's events are the owner's to choose: make deploy refuses until they do.
-    assert raw["prod"]["aws_environment_variables"] == {"COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "LIVE"}
+    assert raw["prod"]["aws_environment_variables"] == {
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "LIVE", **on_import}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -107,6 +129,17 @@ def test_shipped_stages_carry_every_guard_rail(stage):
     assert checks.problems(stage, ready) == [
         "s3_bucket in zappa_settings.json is still the placeholder counter-zappa-deploys-change-me: set it to a "
         "bucket you own in eu-west-1."]
+
+
+def test_snap_start_needs_the_app_made_at_import_and_no_keep_warm():
+    prod = stage_settings("prod")
+    assert prod["snap_start"] == "PublishedVersions" and checks._guard_rail_problems("prod", prod) == []
+    made_late = {**prod, "aws_environment_variables": {"COUNTER_STORE": "dynamodb://"}, "keep_warm": True}
+    assert checks._guard_rail_problems("prod", made_late) == [
+        'The prod stage has "snap_start" but not INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT=true in its '
+        "aws_environment_variables: Zappa would make the app after the snapshot, on every restore.",
+        'The prod stage has "snap_start" and "keep_warm": the pings keep $LATEST warm, which SnapStart never '
+        "serves (API Gateway calls its alias): set keep_warm to false."]
 
 
 @pytest.mark.parametrize(
@@ -176,38 +209,54 @@ def everything_stored(endpoint: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_deploy_status_undeploy(project, moto_endpoint, stage, monkeypatch):
+def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, monkeypatch):
     config = stage_settings(stage)
     env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
     out = make("deploy", f"STAGE={stage}", env=env, cwd=project)
     assert f"created table {STAGES[stage]}_counters" in out
-    assert "Deployment complete!: https://" in out and f".execute-api.eu-west-1.amazonaws.com/{stage}" in out
-    assert f"Throttled stage {stage} of API " in out and f" (REST) to {config['api_throttle_rate']} requests/s" in out
-    assert f"Log group /aws/lambda/counter-{stage} keeps {config['log_retention_days']} days." in out
     assert TOKEN not in out
 
     name = f"counter-{stage}"
     lambdas = aws("lambda", moto_endpoint)
     function = lambdas.get_function_configuration(FunctionName=name)
-    assert function["Runtime"] == "python3.11"
+    assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
     assert function["Handler"] == "handler.lambda_handler"
     assert (function["MemorySize"], function["Timeout"]) == (config["memory_size"], config["timeout_seconds"])
     assert function["Environment"]["Variables"] == {
         "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage], "COUNTER_EVENTS": EVENTS,
-        "COUNTER_READ_TOKEN": TOKEN}
-    assert function["CodeSize"] < 2 * 1024 * 1024
+        "COUNTER_READ_TOKEN": TOKEN, "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
+    assert function["CodeSize"] < 3 * 1024 * 1024
     assert lambdas.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == \
         config["lambda_concurrency"]
+    # moto keeps no SnapStart setting: what Zappa asked Lambda for is in the request it sent.
+    (created,) = [body for body in recorded(moto_recording, "POST", "/2015-03-31/functions")
+                  if body["FunctionName"] == name]
+    snap_start = {"dev": "None", "prod": "PublishedVersions"}[stage]
+    assert created["SnapStart"] == {"ApplyOn": snap_start} and created["Architectures"] == ["arm64"]
+
+    # The front door: an HTTP API whose one $default route calls the function (prod: the SnapStart alias).
+    target = function["FunctionArn"]
+    if stage == "prod":
+        alias = lambdas.get_alias(FunctionName=name, Name="snapstart")
+        assert alias["FunctionVersion"] != "$LATEST"
+        target = alias["AliasArn"]
+    gateway = aws("apigatewayv2", moto_endpoint)
+    (api,) = [item for item in gateway.get_apis()["Items"] if item["Name"] == name]
+    assert api["ProtocolType"] == "HTTP"
+    assert f"Deployment complete!: https://{api['ApiId']}.execute-api.eu-west-1.amazonaws.com/{stage}" in out
+    assert f"Throttled stage {stage} of API {api['ApiId']} (HTTP) to {config['api_throttle_rate']} requests/s" in out
+    (integration,) = gateway.get_integrations(ApiId=api["ApiId"])["Items"]
+    assert (integration["IntegrationType"], integration["IntegrationUri"], integration["PayloadFormatVersion"]) == (
+        "AWS_PROXY", target, "2.0")
+    assert [route["RouteKey"] for route in gateway.get_routes(ApiId=api["ApiId"])["Items"]] == ["$default"]
+    throttle = gateway.get_stage(ApiId=api["ApiId"], StageName=stage)["DefaultRouteSettings"]
+    assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == (
+        config["api_throttle_rate"], config["api_throttle_burst"])
+    assert aws("apigateway", moto_endpoint).get_rest_apis()["items"] == []  # no REST API, billed per request too
 
     group = aws("logs", moto_endpoint).describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
     assert [(g["logGroupName"], g["retentionInDays"]) for g in group] == [
         (f"/aws/lambda/{name}", config["log_retention_days"])]
-
-    gateway = aws("apigateway", moto_endpoint)
-    api = next(item["id"] for item in gateway.get_rest_apis()["items"] if item["name"] == name)
-    settings = gateway.get_stage(restApiId=api, stageName=stage)["methodSettings"]["*/*"]
-    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (
-        config["api_throttle_rate"], config["api_throttle_burst"])
 
     iam = aws("iam", moto_endpoint)
     role = f"counter-{stage}-ZappaLambdaExecutionRole"
@@ -229,6 +278,8 @@ def test_deploy_status_undeploy(project, moto_endpoint, stage, monkeypatch):
     assert [n for n in shipped.namelist() if TOKEN.encode() in shipped.read(n)] == []
     assert "DEBUG=False" in shipped.read("zappa_settings.py").decode()
     assert "counter_app/__init__.py" in shipped.namelist()
+    assert "counter_app/__pycache__/counting.cpython-313.pyc" in shipped.namelist()  # the post-package step's zip
+    assert "markupsafe/_speedups.cpython-313-aarch64-linux-gnu.so" in shipped.namelist()
     assert not {".env", "zappa_settings.json", "Makefile"} & set(shipped.namelist())
 
     # A later zappa update sends the committed environment only; Zappa keeps what the function already has.

@@ -76,6 +76,8 @@ def functions(packages, tables, dynalite, tmp_path_factory):
     settings = based / "zappa_settings.py"  # what zappa package writes for "domain" and "base_path" settings
     settings.write_text(settings.read_text().replace("DOMAIN=None", f"DOMAIN='{DOMAIN}'")
                         .replace("BASE_PATH=None", "BASE_PATH='counter'"))
+    # The zip's bytecode is used without looking at the source (unchecked-hash): it goes with the old settings.
+    (based / "__pycache__" / "zappa_settings.cpython-313.pyc").unlink()
     extra = {"AWS_ENDPOINT_URL_DYNAMODB": dynalite.endpoint, "COUNTER_READ_TOKEN": TOKEN}
     with LambdaFunction(package, **extra) as plain, LambdaFunction(Package("dev", package.zip, based), **extra) as base:
         yield {name: base if name == "custom-domain-base-path" else plain for name in SURFACES}

@@ -3,12 +3,14 @@
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
+import time
+from datetime import date, datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from counter_app import create_app
+from counter_app import create_app, days
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,3 +81,14 @@ def test_tzdata_package_alone_resolves_zones(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "14:00:00"
+
+
+def test_today_on_the_real_clock_turns_at_midnight_in_the_zone(tmp_path, monkeypatch):
+    """The real clock's today is worked out once a second: the second after midnight is the new day."""
+    app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "TIMEZONE": "Pacific/Auckland"})
+    midnight = datetime(2026, 11, 27, tzinfo=ZoneInfo("Pacific/Auckland")).timestamp()
+    with app.app_context():
+        for at, expected in ((midnight - 1, date(2026, 11, 26)), (midnight - 0.5, date(2026, 11, 26)),
+                             (midnight, date(2026, 11, 27)), (midnight + 86400, date(2026, 11, 28))):
+            monkeypatch.setattr(time, "time", lambda at=at: at)
+            assert days.today() == expected

@@ -164,3 +164,9 @@ class Storage(ABC):
     @abstractmethod
     def create(self) -> str:
         """Create the schema or table if missing and say what was done."""
+
+    def before_snapshot(self) -> None:
+        """Build what the first write would build, without a call (SnapStart snapshots the process after this)."""
+
+    def after_restore(self) -> None:
+        """In a copy restored from a snapshot, forget connections and cached reads that the snapshot may hold."""

@@ -91,6 +91,14 @@ class DynamoDBStorage(Storage):
                     self._client = boto3.session.Session().client("dynamodb", config=CLIENT_CONFIG)
         return self._client
 
+    def before_snapshot(self) -> None:
+        self.client  # noqa: B018 (the property builds it; a client opens no connection until its first call)
+
+    def after_restore(self) -> None:
+        if self._client is not None:
+            self._client.close()  # every pooled connection: a copy must open its own
+        self._views = Views()
+
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Send one call, again after a refusal that applied nothing (see :func:`_unapplied`) or a failed connection."""
         for attempt in range(ATTEMPTS):

@@ -35,6 +35,7 @@ READ_BATCH = 2000  # rows fetched at a time by dump
 # a write holds the lock for tens of microseconds, so wait in smaller steps.
 FIRST_WAIT = 0.00005
 LONGEST_WAIT = 0.005
+CHECKPOINT_EVERY = 500  # statements per connection between two restarts of the write-ahead log
 HEALTH_TIMEOUT = 0.5  # a health check waits this long for the write lock, then reports the store busy
 HEALTH_DAY = 1  # not a real day: the health check's row, which no read returns
 TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}  # another writer: a retry can succeed
@@ -90,6 +91,9 @@ class SQLiteStorage(Storage):
         self._purge_sql = (
             f"DELETE FROM {ids} WHERE id IN (SELECT id FROM {ids} WHERE expires <= ? LIMIT {PURGE_BATCH}) RETURNING 1"
         )
+        # The hot path: a name the day already has is one keyed update, no cap to check.
+        self._bump_sql = (f"UPDATE {quoted} SET count = count + :amount WHERE day = :day AND event = :event "
+                          "AND count <= :room RETURNING count")
         upsert = f"INSERT INTO {quoted} (day, event, count) VALUES (?, ?, ?) ON CONFLICT (day, event) DO UPDATE "
         # imports: not capped; a row that would pass MAX_COUNT is left alone, and write_many sees it
         self._add_sql = upsert + f"SET count = count + excluded.count WHERE count <= {MAX_COUNT} - excluded.count"
@@ -121,6 +125,10 @@ class SQLiteStorage(Storage):
             # synchronous is per connection: in WAL mode NORMAL keeps every
             # committed write through a process crash.
             self._run(conn, "PRAGMA synchronous=NORMAL")
+            # The automatic checkpoint is PASSIVE: with another process writing it rarely gets to restart the
+            # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY statements.
+            self._run(conn, "PRAGMA wal_autocheckpoint=0")
+            local.statements = 0
             if self._ready_pid != os.getpid():
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
@@ -163,6 +171,22 @@ class SQLiteStorage(Storage):
             time.sleep(min(wait, deadline - now))
             wait = min(wait * 2, LONGEST_WAIT)
 
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        """Every CHECKPOINT_EVERY statements on this connection, copy the log into the database and restart it.
+
+        RESTART waits for no one (the connection's timeout is 0): when another connection holds the lock or
+        still reads the log it does what it can and says so, and this tries again CHECKPOINT_EVERY statements
+        later. It runs after a statement has committed, so it must never turn that statement into a failure.
+        """
+        local = self._local
+        local.statements += 1
+        if local.statements >= CHECKPOINT_EVERY:
+            local.statements = 0
+            try:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            except sqlite3.Error:
+                pass  # a full disk or a lock: the log only grows until a later one succeeds
+
     @contextmanager
     def _errors(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -179,7 +203,9 @@ class SQLiteStorage(Storage):
         for fresh in (False, True):
             try:
                 with self._errors() as conn:
-                    return work(conn)
+                    result = work(conn)
+                    self._checkpoint(conn)
+                    return result
             except StoreUnavailable as exc:
                 # A connection opened while the file was read-only stays read-only (a read
                 # made it during the spell): the statement did nothing, so try a new one once.
@@ -215,7 +241,9 @@ class SQLiteStorage(Storage):
         return rows[0][0] if rows else 0
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        rows = self._execute(self._incr_sql, self._incr_args(day, event, amount, max_events))
+        rows = self._execute(self._bump_sql, {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount})
+        if not rows:  # a name new to the day, or a counter at its limit: the capped insert decides
+            rows = self._execute(self._incr_sql, self._incr_args(day, event, amount, max_events))
         if rows:
             return rows[0][0]
         raise self._healing(lambda conn: self._refusal(conn, day, event, max_events))
@@ -259,9 +287,11 @@ class SQLiteStorage(Storage):
         source, start = iter(rows), 0
         while chunk := list(itertools.islice(source, CHUNK)):
             # One transaction per chunk: all of its rows are written, or none.
-            with self._errors() as conn, self._transaction(conn):
-                if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
-                    raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+            with self._errors() as conn:
+                with self._transaction(conn):
+                    if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
+                        raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+                self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
                 done(list(range(start, start + len(chunk))))
             start += len(chunk)

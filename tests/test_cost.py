@@ -1,0 +1,48 @@
+"""Dollars per million counted events: docs/cost.md quotes what deploy/measured.json and the prices imply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploy import unit_cost
+from deploy.cost import PRICES
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "cost.md"
+
+
+def test_docs_quote_the_measured_inputs_and_what_they_cost():
+    """Run make cost again and the docs must follow: the inputs, the table and the summary."""
+    text = DOCS.read_text()
+    assert unit_cost.inputs_table() in text
+    assert unit_cost.table() in text
+    assert unit_cost.summary() in text
+
+
+def test_the_options_differ_by_their_prices_only():
+    inputs = unit_cost.measured()
+    cost = {(door, arch): unit_cost.per_million(inputs, door, arch, 512, "small day item")
+            for door in unit_cost.FRONT_DOORS for arch in unit_cost.ARCHITECTURES}
+    assert cost["REST API", "arm64"] - cost["HTTP API", "arm64"] == pytest.approx(3.50 - 1.00)
+    assert cost["HTTP API", "arm64"] - cost["Function URL", "arm64"] == pytest.approx(1.00)
+    compute = inputs["billed_ms"]["512"] * 512 / 1024  # GB-seconds of a million increments, in thousands
+    assert cost["HTTP API", "x86_64"] - cost["HTTP API", "arm64"] == pytest.approx(
+        compute * 1000 * (PRICES["x86_64"][0] - PRICES["arm64"][0]))
+    full = unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "full day item")
+    assert full - cost["HTTP API", "arm64"] == pytest.approx(
+        (inputs["write_units"]["full day item"] - inputs["write_units"]["small day item"]) * 0.625)
+
+
+def test_a_new_kind_of_write_is_one_more_input():
+    """An idempotent increment (issue 12) would be measured as a kind of its own and priced the same way."""
+    inputs = unit_cost.measured()
+    inputs["write_units"]["idempotent (a transaction of two items)"] = 4
+    assert unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "idempotent (a transaction of two items)") == \
+        pytest.approx(unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "small day item") + 3 * 0.625)
+
+
+def test_snap_start_and_vm_costs():
+    assert unit_cost.snap_start_month(1024) == pytest.approx(30 * 86400 * 0.0000015046)
+    assert unit_cost.snap_start_restore(512) == pytest.approx(0.0001397998 / 2)
+    assert unit_cost.vm_month(0.0042) == pytest.approx(0.0042 * 730 + 0.64)

@@ -1,0 +1,171 @@
+"""SnapStart's hooks: the snapshot holds a built client and compiled patterns but no connection or shared random state."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import snapshot_restore_py
+
+from counter_app import agents, create_app, snapstart
+from counter_app.store import get_store
+from tests.conftest import dynalite_app
+from tests.lambda_package import STAGES, Snapshot, http_event, new_event
+
+
+class CountingProxy:
+    """A TCP proxy on 127.0.0.1 in front of ``target``: it counts the connections clients open through it."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.removeprefix("http://").split(":")
+        self.target = (host, int(port))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.accepted = 0
+        self._open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._relay, args=(client, socket.create_connection(self.target)),
+                             daemon=True).start()
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        self._open += [client, upstream]
+        pipes = [threading.Thread(target=self._pipe, args=ends) for ends in ((client, upstream), (upstream, client))]
+        for pipe in pipes:
+            pipe.start()
+        for pipe in pipes:
+            pipe.join()
+        for end in (client, upstream):
+            end.close()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.listener.close()
+        for end in self._open:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def proxy(dynalite) -> Iterator[CountingProxy]:
+    counting = CountingProxy(dynalite.endpoint)
+    yield counting
+    counting.close()
+
+
+@contextmanager
+def hooks_registered() -> Iterator[tuple[list, list]]:
+    """The runtime library's registries, emptied before and after: each app registers its own hooks."""
+    before, after = snapshot_restore_py.get_before_snapshot(), snapshot_restore_py.get_after_restore()
+    saved = before[:], after[:]
+    before.clear(), after.clear()
+    try:
+        yield before, after
+    finally:
+        before[:], after[:] = saved
+
+
+def test_hooks_register_only_for_a_snap_start_initialisation(tmp_path, monkeypatch):
+    with hooks_registered() as (before, after):
+        create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3"})
+        assert (before, after) == ([], [])
+        monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+        app = create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3"})
+        assert before == [(snapstart.before_snapshot, (app,), {})]
+        assert after == [(snapstart.after_restore, (app,), {})]
+
+
+def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite, proxy, monkeypatch):
+    from crawlerdetect.crawlerdetect import get_compiled_crawler_regex
+
+    app = dynalite_app(dynalite, monkeypatch, EVENTS="PAGEVIEW")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
+    get_compiled_crawler_regex.cache_clear()
+    agents._detector.cache_clear()  # a new process's detector: no verdict cached yet
+    snapstart.before_snapshot(app)
+    store = get_store_of(app)
+    assert store._client is not None and proxy.accepted == 0  # built, never called
+    assert get_compiled_crawler_regex.cache_info().currsize == 1
+    with app.app_context():
+        assert store.get([int(app.config["CLOCK"]().strftime("%Y%m%d"))]) == {}  # the HEAD counted nothing
+    assert proxy.accepted == 1
+
+
+def test_after_restore_drops_the_snapshots_connection_and_reseeds(dynalite, proxy, monkeypatch):
+    app = dynalite_app(dynalite, monkeypatch)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
+    client = app.test_client()
+    headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
+    for expected in (1, 2):
+        assert client.get("/?e=PAGEVIEW", headers=headers).json["count"] == expected
+    assert proxy.accepted == 1  # one kept-alive connection: what a snapshot taken now would hold
+    state = random.getstate()
+    snapstart.after_restore(app)
+    assert random.getstate() != state
+    assert get_store_of(app)._views.get(int(app.config["CLOCK"]().strftime("%Y%m%d"))) is None
+    assert client.get("/?e=PAGEVIEW", headers=headers).json["count"] == 3
+    assert proxy.accepted == 2  # the copy opened its own
+
+
+def get_store_of(app):
+    with app.app_context():
+        return get_store()
+
+
+@pytest.fixture(scope="module")
+def snapshot(packages, tables, dynalite):
+    """The prod package initialised as SnapStart does it, counting into dynalite through a counting proxy."""
+    counting = CountingProxy(dynalite.endpoint)
+    with Snapshot(packages["prod"], AWS_ENDPOINT_URL_DYNAMODB=counting.endpoint, COUNTER_EVENTS="*") as held:
+        yield held, counting
+    counting.close()
+
+
+def test_restored_copies_count_each_on_its_own_connection(snapshot, tables):
+    held, counting = snapshot
+    assert counting.accepted == 0  # init and the before-snapshot hooks made no call
+    event = new_event()
+    first, second = held.restore(), held.restore()
+    with first, second:
+        for copy, expected in ((first, 1), (second, 2), (first, 3), (second, 4)):
+            reply = copy.invoke(http_event("GET", "/", stage="prod", query=f"e={event}"))
+            assert reply["statusCode"] == 200, reply
+            assert json.loads(reply["body"])["count"] == expected
+    assert counting.accepted == 2  # one each: neither inherited a connection, each kept its own alive
+    day = json.loads(reply["body"])["day"]
+    items = [tables.get_item(TableName=f"{STAGES['prod']}_counters", Key={"Day": {"N": str(key)}},
+                             ConsistentRead=True).get("Item", {}) for key in (day, -day)]
+    assert sum(int(item[event]["N"]) for item in items if event in item) == 4
+
+
+def test_restored_copies_draw_their_own_random_numbers(snapshot):
+    held, _ = snapshot
+    for _ in range(2):
+        with held.restore() as copy:
+            copy.invoke({"raw_command": "import random; print('RANDOM', random.random())"})
+    drawn = [line for line in held.logs.splitlines() if line.startswith("RANDOM ")]
+    assert len(drawn) == 2 and drawn[0] != drawn[1]
