@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: help run test bench cost screenshot clean package create-table deploy bill
+.PHONY: help run test bench cost screenshot clean package create-table deploy deploy-tools bill
 .DEFAULT_GOAL := help
 
 help:  ## list the targets and what each does
@@ -51,10 +51,12 @@ RUNTIME = $(shell sed -n 's/.*"runtime": *"python\([0-9.]*\)".*/\1/p' zappa_sett
 RUNTIME_PYTHON = $(shell for python in $(PYTHON) "$$(pyenv prefix $(RUNTIME) 2>/dev/null)/bin/python$(RUNTIME)" \
 	python$(RUNTIME); do "$$python" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME)")' \
 	2>/dev/null && { command -v "$$python"; break; }; done)
+# Named after the runtime, so that a new runtime in zappa_settings.json builds the venv anew.
+DEPLOY_READY := $(DEPLOY_VENV)/.installed-python$(RUNTIME)
 # Lambda's Python runtime as the tests run it: boto3 and the SnapStart hooks' library, which the runtime provides.
 LAMBDA_PYTHONPATH ?= .venv-lambda
 
-$(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt
+$(DEPLOY_READY): requirements.txt requirements-deploy.txt
 	@python="$(RUNTIME_PYTHON)"; test -n "$$python" || { echo "Deploying needs Python $(RUNTIME), the Lambda" \
 		"runtime in zappa_settings.json, and none was found: install it (pyenv install $(RUNTIME)) or name it" \
 		"(make $(MAKECMDGOALS) PYTHON=/path/to/python$(RUNTIME))." >&2; exit 1; }; \
@@ -63,22 +65,24 @@ $(DEPLOY_VENV)/.installed: requirements.txt requirements-deploy.txt
 	$(DEPLOY) wheels
 	touch $@
 
-$(LAMBDA_PYTHONPATH)/.installed: requirements.txt requirements-runtime.txt $(DEPLOY_VENV)/.installed
+$(LAMBDA_PYTHONPATH)/.installed: requirements.txt requirements-runtime.txt $(DEPLOY_READY)
 	rm -rf $(LAMBDA_PYTHONPATH)
 	$(DEPLOY_BIN)/pip install --quiet --target $(LAMBDA_PYTHONPATH) $$(grep "^boto3==" requirements.txt) \
 		-r requirements-runtime.txt
 	touch $@
 
-package: $(DEPLOY_VENV)/.installed  ## zip STAGE's app (an explicit file list) and libraries: dist/counter-STAGE.zip
+package: $(DEPLOY_READY)  ## zip STAGE's app (an explicit file list) and libraries: dist/counter-STAGE.zip
 	$(DEPLOY) package $(STAGE)
 
-create-table: $(DEPLOY_VENV)/.installed  ## create STAGE's table (TEST_counters for dev, LIVE_counters for prod)
+create-table: $(DEPLOY_READY)  ## create STAGE's table (TEST_counters for dev, LIVE_counters for prod)
 	$(DEPLOY) create-table $(STAGE)
 
-deploy: $(DEPLOY_VENV)/.installed  ## check, create the table, zappa deploy or update, throttle, log retention
+deploy: $(DEPLOY_READY)  ## check, create the table, zappa deploy or update, throttle, log retention
 	$(DEPLOY) check $(STAGE)
 	$(DEPLOY) create-table $(STAGE)
 	$(DEPLOY) deploy $(STAGE)
 
-bill: $(DEPLOY_VENV)/.installed  ## the worst-case monthly bill of each stage at its throttle (docs/deploying.md)
+deploy-tools: $(DEPLOY_READY) $(LAMBDA_PYTHONPATH)/.installed  ## build .venv-deploy (the runtime's Python, Zappa) and .venv-lambda
+
+bill: $(DEPLOY_READY)  ## the worst-case monthly bill of each stage at its throttle (docs/deploying.md)
 	$(DEPLOY) bill

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import SIZES, Size, cpu_share
+from bench import SIZES, Size, cpu_share, idempotency
 from bench.dynamo import dynalite, table_app
 from deploy import unit_cost
 from tests.capacity import Meter
@@ -93,6 +93,7 @@ def measure(size: Size) -> dict:
         runs = {memory: billed(package, server.endpoint, memory, INCREMENTS[size.name])
                 for memory in MEMORY_SIZES[size.name]}
         units = write_units()
+    units["with an id"] = idempotency.capacity()["idempotent_increment_wcu"]  # its own dynalite
     return {
         "billed_ms": {str(memory): run["billed_ms"] for memory, run in runs.items()},
         "median_ms": {str(memory): run["median_ms"] for memory, run in runs.items()},

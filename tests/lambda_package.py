@@ -79,7 +79,7 @@ def copy_project(dest: Path) -> Path:
 
 def install_tools() -> None:
     """Build the deploy venv and the boto3-only runtime, from the package index, before anything goes offline."""
-    make(f"{DEPLOY_VENV}/.installed", f"{RUNTIME_PATH.name}/.installed")
+    make("deploy-tools")
 
 
 @dataclass(frozen=True)

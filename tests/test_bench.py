@@ -108,7 +108,7 @@ def test_cold_start_side_by_side(result):
 def test_cost_inputs_are_measured(result):
     cost = result["cost"]
     assert cost["billed_ms"].keys() == {"512"} and cost["billed_ms"]["512"] >= 1  # Lambda bills whole milliseconds
-    assert cost["write_units"] == {"small day item": 1, "full day item": 3}
+    assert cost["write_units"] == {"small day item": 1, "full day item": 3, "with an id": 4}
     assert cost["log_bytes"] > 100 and cost["reply_bytes"] > 100
 
 

@@ -109,7 +109,7 @@ def test_make_finds_the_runtimes_python_through_pyenv_or_python():
 
 def test_make_says_when_the_runtimes_python_is_missing(tmp_path):
     done = subprocess.run(["make", "--no-print-directory", f"DEPLOY_VENV={tmp_path}/venv",
-                           f"{tmp_path}/venv/.installed"], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
+                           f"LAMBDA_PYTHONPATH={tmp_path}/lambda", "deploy-tools"], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and not (tmp_path / "venv").exists()
     assert ("Deploying needs Python 3.13, the Lambda runtime in zappa_settings.json, and none was found: install it "
