@@ -34,9 +34,6 @@ SETTINGS = sorted(set(DEFAULTS) - {"CLOCK"})
 class SettingsError(click.ClickException, ValueError):
     """A setting the app cannot start with: ``flask`` commands say so in one line, without a traceback."""
 
-    def __init__(self, message: str) -> None:
-        click.ClickException.__init__(self, message)
-
 
 def _settings_checked(factory: Callable[..., Flask]) -> Callable[..., Flask]:
     # Every setting is checked while the app is made, and a bad one raises ValueError naming it.

@@ -21,7 +21,6 @@ def compress(response: Response) -> Response:
         response.mimetype not in COMPRESSIBLE
         or response.direct_passthrough  # send_file: a file that may answer ranges and conditional requests
         or response.is_streamed
-        or response.status_code in (204, 206, 304)
         or "Content-Encoding" in response.headers
     ):
         return response
@@ -33,9 +32,6 @@ def compress(response: Response) -> Response:
         return response
     response.set_data(gzip.compress(body, compresslevel=LEVEL, mtime=0))
     response.headers["Content-Encoding"] = "gzip"
-    etag, weak = response.get_etag()
-    if etag:
-        response.set_etag(f"{etag}-gzip", weak)
     return response
 
 

@@ -62,8 +62,6 @@ def refuse_unlisted() -> Response | None:
     is refused too: browsers still mark it ``Sec-Fetch-Site: cross-site`` or ``same-site``.
     """
     allowed = current_app.extensions["counter.origins"]
-    if allowed is None:
-        return None
     origin = request_origin()
     if origin is None:
         if request.headers.get("Sec-Fetch-Site", "").strip().lower() in HIDDEN_SITES:

@@ -35,7 +35,7 @@ def record(*, mail: bool = False) -> dict:
     # With an allowlist every name that gets here is known, so no slot can be taken from it.
     cap = None if config["EVENTS"] is not None else config["MAX_EVENTS_PER_DAY"]
     shown = read_allowed()  # a private counter's total is a read: it needs the token like /summary
-    count, duplicate = _add(day, event, key, cap, read=shown)
+    count, duplicate = _add(day, event, key, cap, read=shown, hours=config["IDEMPOTENCY_HOURS"])
     reply: dict = {"status": "success", "eventkey": event, "day": day}
     if shown:
         reply["count"] = count
@@ -44,7 +44,9 @@ def record(*, mail: bool = False) -> dict:
     return reply
 
 
-def _add(day: int, event: str, key: str | None, cap: int | None, *, read: bool) -> tuple[int | None, bool]:
+def _add(
+    day: int, event: str, key: str | None, cap: int | None, *, read: bool, hours: int
+) -> tuple[int | None, bool]:
     """Add 1 to the counter, or with an idempotency ``key`` only if the key was not applied yet.
 
     :return: the count (``None`` if not ``read`` and the store had to read it) and whether it was a duplicate.
@@ -53,7 +55,6 @@ def _add(day: int, event: str, key: str | None, cap: int | None, *, read: bool) 
     if key is None:
         return store.incr(day, event, max_events=cap), False
     now = int(days.now().timestamp())
-    hours = current_app.config["IDEMPOTENCY_HOURS"]
     done = store.incr_once(day, event, key, now=now, expires=now + hours * 3600, max_events=cap, read=read)
     return done.count, done.duplicate
 

@@ -32,6 +32,7 @@ def dashboard() -> Response:
         return _token_form(wrong=False)
     today = days.today()
     form = {name: request.args.get(name, "") for name in FIELDS}
+    keep = {"e": form["e"]} if form["e"].strip() else {}
     # A cleared date input still sends "from=": on this form that means the default.
     args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v or k not in ("from", "to")])
     try:
@@ -39,10 +40,11 @@ def dashboard() -> Response:
         chosen = periods.requested(args, default="")
     except BadRequest as exc:
         form |= {name: _iso(form[name]) for name in ("from", "to")}
-        page = render_template("dashboard.html", form=form, error=exc.description, presets=_presets(today, form))
+        page = render_template("dashboard.html", form=form, error=exc.description, presets=_presets(today, keep))
         return _private(page, 400)
     span = ranges.Range(first, last)
-    group = chosen or ranges.default_group(span)
+    automatic = ranges.default_group(span)
+    group = chosen or automatic
     summary = totals.summarize(first, last, wanted)
     before = _allowed(ranges.previous(span, today))
     earlier = totals.summarize(*before, wanted)["totals"] if before else None
@@ -50,13 +52,12 @@ def dashboard() -> Response:
     ranked = chart.ranked_events(summary["totals"])
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
     table = _table(summary["totals"], earlier)
-    keep = {"e": form["e"]} if form["e"].strip() else {}
     focus = {"group": chosen} if chosen else {}
     page = render_template(
         "dashboard.html",
         form={**form, "from": first.isoformat(), "to": last.isoformat()},
         group=group,
-        automatic=ranges.default_group(span),
+        automatic=automatic,
         title=f"{GROUP_NAMES[group]} counts, {_label(span)}",
         compared=_label(before) if before else None,
         summary=summary,
@@ -67,7 +68,7 @@ def dashboard() -> Response:
         table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
         focused=wanted is not None and len(wanted) == 1,
         everything_url=_url(span, **focus),
-        presets=_presets(today, form, span),
+        presets=_presets(today, keep, span),
         arrows={step: _arrow(ranges.neighbour(span, step, today), {**keep, **focus}) for step in (-1, 1)},
         json_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="json"),
         csv_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="csv"),
@@ -92,14 +93,8 @@ def _same_range() -> str:
 
 
 def _allowed(span: ranges.Range | None) -> ranges.Range | None:
-    """``span`` if a request may ask for it (the same limits as ``from`` and ``to``), else ``None``."""
-    if span is None:
-        return None
-    try:
-        totals.requested_range(_query(span))
-    except BadRequest:
-        return None
-    return span
+    """``span`` if a request may ask for it (no longer than ``from`` and ``to`` may span), else ``None``."""
+    return span if span and span.length <= totals.MAX_RANGE_DAYS else None
 
 
 def _iso(text: str) -> str:
@@ -110,8 +105,9 @@ def _iso(text: str) -> str:
         return text
 
 
-def _query(span: ranges.Range) -> dict[str, int]:
-    return {"from": days.to_int(span.first), "to": days.to_int(span.last)}
+def _query(span: ranges.Range) -> dict[str, str]:
+    # Eight digits, as the API reads them: a year before 1000 would lose its leading zero as an int.
+    return {"from": f"{days.to_int(span.first):08d}", "to": f"{days.to_int(span.last):08d}"}
 
 
 def _grouped(group: str) -> dict[str, str]:
@@ -124,15 +120,13 @@ def _url(span: ranges.Range, **extra: str) -> str:
 
 def _label(span: ranges.Range) -> str:
     """``27 Nov 2026`` for a day, ``29 Oct – 27 Nov 2026`` for a range, with both years when they differ."""
-    last = f"{span.last.day} {span.last:%b %Y}"
+    last = chart.day_label(span.last, "day", year=True)
     if span.first == span.last:
         return last
-    first = f"{span.first.day} {span.first:%b}" + ("" if span.first.year == span.last.year else f" {span.first.year}")
-    return f"{first} – {last}"
+    return f"{chart.day_label(span.first, 'day', year=span.first.year != span.last.year)} – {last}"
 
 
-def _presets(today: date, form: dict[str, str], span: ranges.Range | None = None) -> list[dict[str, Any]]:
-    keep = {"e": form["e"]} if form["e"].strip() else {}
+def _presets(today: date, keep: dict[str, str], span: ranges.Range | None = None) -> list[dict[str, Any]]:
     return [{"label": label, "url": _url(preset, **keep), "current": preset == span}
             for label, preset in ranges.presets(today)]
 

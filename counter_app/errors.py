@@ -38,12 +38,9 @@ def _store_unavailable(exc: StoreUnavailable) -> Response:
 
 def _too_many_events(exc: TooManyEvents) -> Response:
     current_app.logger.warning("event refused", extra={"fields": {"path": request.path, "reason": str(exc)}})
+    if isinstance(exc, CounterAtLimit):
+        return failure(409, "This counter already holds the largest count it can keep; it was not changed.")
     return failure(409, "This day already counts as many distinct events as allowed; the events it has still count.")
-
-
-def _at_limit(exc: CounterAtLimit) -> Response:
-    current_app.logger.warning("event refused", extra={"fields": {"path": request.path, "reason": str(exc)}})
-    return failure(409, "This counter already holds the largest count it can keep; it was not changed.")
 
 
 def _unexpected(exc: Exception) -> Response:
@@ -58,5 +55,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
     app.register_error_handler(TooManyEvents, _too_many_events)
-    app.register_error_handler(CounterAtLimit, _at_limit)
     app.register_error_handler(Exception, _unexpected)

@@ -40,7 +40,10 @@ class Journal:
                     f"{self.path} belongs to another file or store; delete it if that import is finished."
                 )
             for text in handle:
-                try:  # a line cut short by a crash is ignored: its rows are simply written again
+                if not text.endswith("\n"):
+                    # Cut short by a crash: "4005 40" would mark line 40 written. Its rows are simply written again.
+                    continue
+                try:
                     if text.startswith("through "):
                         self.through = max(self.through, int(text[8:]))
                         self.done = {line for line in self.done if line > self.through}

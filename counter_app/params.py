@@ -21,7 +21,7 @@ EVENT = re.compile(r"[A-Z0-9_.:/][A-Z0-9_.:/-]{0,63}")
 EVENT_RULE = "1 to 64 characters from A-Z 0-9 _ - . : /, not starting with -"
 # Long enough to be unguessable when random (a UUID is 36), short enough to keep an id record small.
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-_BLANKS = " \t\r\n"
+BLANKS = " \t\r\n"  # what a value may be padded with: around a name, a form field, a CSV header
 MISSING: Any = object()
 Values = MultiDict | dict[str, Any]  # a form or query string, or a JSON object
 Computed = TypeVar("Computed", bound=Callable[..., Any])
@@ -32,7 +32,7 @@ def event_name(value: Any, name: str = "e") -> str:
     if not isinstance(value, str):
         raise BadRequest(f"'{name}' must be a string.")
     # Check ASCII before upper(): "ß".upper() is "SS" and "ı".upper() is "I".
-    text = value.strip(_BLANKS)
+    text = value.strip(BLANKS)
     if not text.isascii() or not EVENT.fullmatch(text := text.upper()):
         raise BadRequest(f"'{name}' must be an event name of {EVENT_RULE}.")
     return text
@@ -120,7 +120,7 @@ def increment(request: Request) -> tuple[Any, Any, Any]:
 
 def event_filter(value: Any) -> set[str] | None:
     """Parse ``e=A,B`` into a set of names; ``None`` means every event."""
-    if value is MISSING or not value.strip(_BLANKS):
+    if value is MISSING or not value.strip(BLANKS):
         return None
     return {event_name(part) for part in value.split(",")}
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import calendar
-import csv
 from datetime import date, timedelta
 from typing import Any, TextIO
 
 from werkzeug.exceptions import BadRequest
 
-from . import days, params
+from . import days, params, totals
 
 GROUPS = ("day", "week", "month")
 
@@ -37,7 +36,8 @@ def start_of(day: date, group: str) -> date:
 def end_of(day: date, group: str) -> date:
     """The last day of ``day``'s period: itself, the Sunday of its ISO week, or the last of its month."""
     if group == "week":
-        return start_of(day, group) + timedelta(days=6)
+        start = start_of(day, group)
+        return start + timedelta(days=min(6, (date.max - start).days))  # the calendar ends on a Friday
     if group == "month":
         return day.replace(day=calendar.monthrange(day.year, day.month)[1])
     return day
@@ -75,9 +75,6 @@ def grouped(summary: dict[str, Any], group: str, today: date) -> dict[str, Any]:
 
 def write_csv(out: TextIO, group: str, periods: list[dict[str, Any]]) -> None:
     """Write ``<group>,from,to,partial,event,count`` CSV: one row per period and event."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow((group, "from", "to", "partial", "event", "count"))
-    for period in periods:
-        flag = "true" if period["partial"] else "false"
-        writer.writerows((period["period"], period["from"], period["to"], flag, event, count)
-                         for event, count in period["counts"].items())
+    rows = ((period["period"], period["from"], period["to"], "true" if period["partial"] else "false", event, count)
+            for period in periods for event, count in period["counts"].items())
+    totals.write_csv(out, rows, header=(group, "from", "to", "partial", "event", "count"))

@@ -30,7 +30,6 @@ PIECE = 64 * 1024
 MAX_LINE = 1024 * 1024  # a longer CSV line, or JSON row, is a problem, not a reason to hold it all (> 2 * PIECE)
 BATCH = 10_000  # rows per write into the staging database, and per read back
 _COUNT = re.compile(r"[0-9]{1,19}")
-_BLANKS = " \t\n\r"
 _SOMETHING = re.compile(r"[^ \t\n\r]")
 _OBJECT = 'each row must be an object with exactly "day", "event" and "count".'
 _COUNT_RULE = f"'count' must be a whole number from 0 to {MAX_COUNT:,}."
@@ -286,7 +285,7 @@ def _csv_rows(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator
         header = next(reader, [])
     except csv.Error:
         header = ["..."]
-    if [h.strip(_BLANKS) for h in header] != list(totals.CSV_HEADER):
+    if [h.strip(params.BLANKS) for h in header] != list(totals.CSV_HEADER):
         shown = ",".join(header)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise FileProblem(1, "the file's first line is not the header day,event,count",

@@ -63,8 +63,11 @@ def summary_rows(summary: dict[str, Any]) -> Iterator[Row]:
     return flatten((row["day"], row["counts"]) for row in summary["days"])
 
 
-def write_csv(out: TextIO, rows: Iterable[Row]) -> None:
-    """Write ``day,event,count`` CSV with a header line."""
+def write_csv(out: TextIO, rows: Iterable[tuple], header: tuple[str, ...] = CSV_HEADER) -> int:
+    """Write CSV with a header line (``day,event,count`` unless given); the number of rows written."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(rows)
+    writer.writerow(header)
+    written = 0
+    for written, row in enumerate(rows, 1):
+        writer.writerow(row)
+    return written

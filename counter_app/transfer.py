@@ -6,7 +6,8 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
 from typing import TextIO
@@ -29,23 +30,36 @@ def rows(count: int) -> str:
 
 def export(out: TextIO, fmt: str = "csv", first: int | None = None, last: int | None = None) -> int:
     """Write the store's counts from ``first`` to ``last`` (open ends: everything) as they are read; the row count."""
-    written = [0]
+    found = totals.flatten(get_store().dump(first, last))
+    if fmt != "json":
+        return totals.write_csv(out, found)
+    # A JSON array with one row per line: valid JSON, and diffable like the CSV.
+    out.write("[\n")
+    written = 0
+    for written, (day, event, count) in enumerate(found, 1):
+        out.write(("" if written == 1 else ",\n") + json.dumps({"day": day, "event": event, "count": count}))
+    out.write("\n]\n")
+    return written
 
-    def counted(found: Iterable[totals.Row]) -> Iterator[totals.Row]:
-        for row in found:
-            written[0] += 1
-            yield row
 
-    found = counted(totals.flatten(get_store().dump(first, last)))
-    if fmt == "json":
-        # A JSON array with one row per line: valid JSON, and diffable like the CSV.
-        out.write("[\n")
-        for day, event, count in found:
-            out.write(("" if written[0] == 1 else ",\n") + json.dumps({"day": day, "event": event, "count": count}))
-        out.write("\n]\n")
-    else:
-        totals.write_csv(out, found)
-    return written[0]
+@contextmanager
+def output(path: str) -> Iterator[TextIO]:
+    """Standard output for ``-``; else a file that appears complete or not at all.
+
+    Rows stream out as the store gives them, so a failure midway would leave a file that ends early,
+    and a CSV cut after a whole row imports as if it were whole: write beside it, then rename.
+    """
+    if path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as file:
+            yield file
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def store_key(digest: str) -> str:
@@ -61,9 +75,10 @@ def store_key(digest: str) -> str:
 @click.option("--from", "first", metavar="YYYYMMDD", help="first day (default: the oldest stored)")
 @click.option("--to", "last", metavar="YYYYMMDD", help="last day (default: the newest stored)")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", help="file (default: stdout)")
+@click.option("--output", "path", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
+              help="file (default: stdout)")
 @with_appcontext
-def export_command(first: str | None, last: str | None, fmt: str, output: TextIO) -> None:
+def export_command(first: str | None, last: str | None, fmt: str, path: str) -> None:
     """Write every stored count, or those of a range, as CSV or JSON."""
     bounds = []
     for name, value in (("--from", first), ("--to", last)):
@@ -74,7 +89,8 @@ def export_command(first: str | None, last: str | None, fmt: str, output: TextIO
     if None not in bounds and bounds[0] > bounds[1]:
         raise click.BadParameter(f"'--from' {first} is after '--to' {last}: nothing could be exported.")
     try:
-        count = export(output, fmt, *bounds)
+        with output(path) as out:
+            count = export(out, fmt, *bounds)
     except StoreUnavailable as exc:
         raise click.ClickException(f"The store is unavailable: {exc}.") from None
     click.echo(f"Exported {rows(count)}.", err=True)

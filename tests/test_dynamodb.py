@@ -128,6 +128,18 @@ def test_throttled_increment_is_sent_again_and_counts_once(moto_app):
     stub.assert_no_pending_responses()
 
 
+def test_a_throttled_page_of_an_export_is_asked_for_again(moto_app):
+    """A Scan changes nothing, so one throttled page does not end a long export."""
+    store, stub = stubbed(moto_app)
+    stub.add_client_error("scan", service_error_code="ThrottlingException", http_status_code=400)
+    stub.add_response("scan", {"Items": [{"Day": {"N": "20261127"}}], "LastEvaluatedKey": {"Day": {"N": "20261127"}}})
+    stub.add_response("scan", {"Items": []})
+    stub.add_response("batch_get_item", {"Responses": {store.table: [{"Day": {"N": "20261127"}, "A": {"N": "3"}}]}})
+    with stub:
+        assert list(store.dump()) == [(20261127, {"A": 3})]
+    stub.assert_no_pending_responses()
+
+
 def test_reply_lost_after_sending_is_not_sent_again(moto_app):
     from botocore.exceptions import ReadTimeoutError
 

@@ -44,6 +44,23 @@ def test_every_range_between_the_edges_is_200_or_400(any_app):
     assert client.get("/summary?from=99991201&to=99991231").json["to"] == 99991231
 
 
+@pytest.mark.parametrize("group", ["week", "month", ""])
+@pytest.mark.parametrize("path", ["/summary", "/dashboard"])
+def test_a_range_grouped_at_either_end_of_the_calendar_is_200(app, path, group):
+    """9999's last ISO week would end in 10000, and a range over 92 days is grouped by week by default."""
+    client = app.test_client()
+    for first, last in (("99991201", "99991231"), ("99990901", "99991231"), ("00010101", "00010331")):
+        reply = client.get(path, query_string={"from": first, "to": last, "group": group})
+        assert reply.status_code == 200, (first, last, group)
+    periods = client.get("/summary?from=99991225&to=99991231&group=week").json["periods"]
+    assert periods[-1] == {"period": 99991227, "from": 99991227, "to": 99991231, "partial": True, "counts": {}}
+
+
+def test_the_dashboards_links_keep_eight_digits_before_year_1000(app):
+    html = app.test_client().get("/dashboard?from=09991201&to=09991231").get_data(as_text=True)
+    assert "from=09991201&amp;to=09991231" in html and "from=9991201" not in html
+
+
 @pytest.mark.parametrize(
     "body",
     ['{"e": "A", "e": "B"}', '{"e": "A", "c": "20261127", "c": "20261126"}', '{"e": "A", "x": {"y": 1, "y": 2}}'],

@@ -369,7 +369,7 @@ def test_an_empty_file_and_an_interrupted_one_are_not_recorded(app, tmp_path, mo
         assert run(app, "import", empty)[1:] == ("", "Importing\nAdded 0 rows.\n")
     path = tmp_path / "in.csv"
     path.write_text(CSV)
-    restore = failing_after(app, monkeypatch, 2)  # the record is read, then the write fails
+    restore = failing_after(app, monkeypatch, 1)  # the record is read, then the write fails
     assert run(app, "import", path)[0] == 1
     restore()
     code, _, err = run(app, "import", path)
@@ -406,3 +406,38 @@ def test_memory_stays_flat_as_the_file_grows(app, tmp_path, monkeypatch):
     # Ten times the rows, about the same memory: no structure grows with the file (a list of 40,000 rows
     # would add megabytes).
     assert peaks[2] < 1.2 * peaks[1] + 50_000, peaks
+
+
+def test_an_export_that_fails_midway_leaves_no_file_that_looks_whole(app, tmp_path, monkeypatch):
+    """Rows stream out as they are read: a store that fails after some must not leave a CSV that imports."""
+    from counter_app.storage import StoreUnavailable
+
+    seed(app)
+    with app.app_context():
+        store = get_store()
+    whole = store.dump
+
+    def fails_midway(*bounds):
+        found = whole(*bounds)
+        yield next(found)
+        raise StoreUnavailable("the store went away")
+
+    monkeypatch.setattr(store, "dump", fails_midway)
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "counts.csv"
+    code, _, err = run(app, "export", "--output", target)
+    assert code == 1 and "unavailable" in err
+    assert list(target.parent.iterdir()) == []
+    target.write_text("an earlier export\n")
+    assert run(app, "export", "--output", target)[0] == 1
+    assert target.read_text() == "an earlier export\n"  # kept as it was, not half replaced
+
+
+def test_a_journal_line_cut_short_by_a_crash_marks_nothing_written(tmp_path):
+    """``4005 4012`` cut to ``4005 40`` must not mark line 40 as written."""
+    from counter_app.journal import Journal
+
+    path = tmp_path / "in.csv.progress"
+    path.write_text("key k\nthrough 3\n4005 40")
+    journal = Journal(path, "k")
+    assert (journal.through, journal.done) == (3, set())

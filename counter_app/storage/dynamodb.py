@@ -337,9 +337,10 @@ class DynamoDBStorage(Storage):
         names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
         values = {f":n{n}": count for n, (_, count) in enumerate(pairs)}
         if replace:
-            self._update(day, "SET " + ", ".join(f"#e{n} = :n{n}" for n in numbers), names, values)
-            # The set value is the day's whole count: none may stay in the newcomers item.
+            # The set value is the day's whole count: none may stay in the newcomers item. Removed first, so
+            # that a hit counted there in between is kept on top of the set value rather than wiped out.
             self._update(newcomers(day), "REMOVE " + ", ".join(names), {**names, "#k": KEY}, {}, "attribute_exists(#k)")
+            self._update(day, "SET " + ", ".join(f"#e{n} = :n{n}" for n in numbers), names, values)
             return
         values.update((f":r{n}", MAX_COUNT - count) for n, (_, count) in enumerate(pairs))
         fits = " AND ".join(f"(attribute_not_exists(#e{n}) OR #e{n} <= :r{n})" for n in numbers)
@@ -388,19 +389,21 @@ class DynamoDBStorage(Storage):
     def dump(self, first: int | None = None, last: int | None = None) -> Iterator[tuple[int, dict[str, int]]]:
         # A Scan returns items in the order of their keys' hashes. To export in day order without
         # holding every item, scan the keys alone, sort them (one number a day), then read the days
-        # in order through get(), 100 a call, which also merges what get() merges.
+        # in order through get(), 100 a batch, which also merges what get() merges.
         low, high = first or FIRST_DAY, last or LAST_DAY
         found: set[int] = set()
-        with self._errors():
-            pages = self.client.get_paginator("scan").paginate(
-                TableName=self.table, ConsistentRead=True, ProjectionExpression="#d",
-                ExpressionAttributeNames={"#d": KEY},
-            )
-            for page in pages:
-                for item in page["Items"]:
-                    day = abs(int(item[KEY]["N"]))  # -yyyyMMdd is a part of day yyyyMMdd
-                    if low <= day <= high:
-                        found.add(day)
+        start: dict[str, Any] = {}
+        while True:
+            with self._errors():  # through _call: a throttled page is asked for again, as a Scan changes nothing
+                page = self._call("scan", TableName=self.table, ConsistentRead=True, ProjectionExpression="#d",
+                                  ExpressionAttributeNames={"#d": KEY}, **start)
+            for item in page["Items"]:
+                day = abs(int(item[KEY]["N"]))  # -yyyyMMdd is a part of day yyyyMMdd
+                if low <= day <= high:
+                    found.add(day)
+            if "LastEvaluatedKey" not in page:
+                break
+            start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
         ordered = sorted(found)
         for start in range(0, len(ordered), BATCH_SIZE):
             batch = ordered[start : start + BATCH_SIZE]
@@ -408,12 +411,8 @@ class DynamoDBStorage(Storage):
             yield from ((day, counts[day]) for day in batch if counts.get(day))
 
     def imported(self, digest: str) -> str | None:
-        with self._errors():
-            item = self._call(
-                "get_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, ConsistentRead=True,
-                ProjectionExpression="#f", ExpressionAttributeNames={"#f": _file(digest)},
-            ).get("Item", {})
-        return item[_file(digest)]["S"] if _file(digest) in item else None
+        name = _file(digest)
+        return self._get_item(IMPORTS, name).get(name, {}).get("S")
 
     def record_import(self, digest: str, when: str) -> None:
         with self._errors():

@@ -101,16 +101,16 @@ class SQLiteStorage(Storage):
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._dump_sql = self._get_sql + " ORDER BY day, event"
         imports = _quoted(table + "_imports")
-        self._imports_sql = (
-            f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
-            f"SELECT imported FROM {imports} WHERE sha256 = ?",
-            f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported",
+        self._imported_sql = f"SELECT imported FROM {imports} WHERE sha256 = ?"
+        self._record_sql = (
+            f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
+            f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -314,15 +314,11 @@ class SQLiteStorage(Storage):
             yield day, counts
 
     def imported(self, digest: str) -> str | None:
-        create, select, _ = self._imports_sql
-        self._execute(create)
-        found = self._execute(select, (digest,))
+        found = self._execute(self._imported_sql, (digest,))
         return found[0][0] if found else None
 
     def record_import(self, digest: str, when: str) -> None:
-        create, _, insert = self._imports_sql
-        self._execute(create)
-        self._execute(insert, (digest, when))
+        self._execute(self._record_sql, (digest, when))
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
