@@ -47,7 +47,7 @@ STAGE ?= dev
 DEPLOY_VENV ?= .venv-deploy
 DEPLOY_BIN := $(DEPLOY_VENV)/bin
 DEPLOY := VIRTUAL_ENV=$(abspath $(DEPLOY_VENV)) $(DEPLOY_BIN)/python -m deploy
-RUNTIME = $(shell sed -n 's/.*"runtime": *"python\([0-9.]*\)".*/\1/p' zappa_settings.json | head -n 1)
+RUNTIME := $(shell sed -n 's/.*"runtime": *"python\([0-9.]*\)".*/\1/p' zappa_settings.json | head -n 1)
 RUNTIME_PYTHON = $(shell for python in $(PYTHON) "$$(pyenv prefix $(RUNTIME) 2>/dev/null)/bin/python$(RUNTIME)" \
 	python$(RUNTIME); do "$$python" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME)")' \
 	2>/dev/null && { command -v "$$python"; break; }; done)
@@ -78,11 +78,9 @@ create-table: $(DEPLOY_READY)  ## create STAGE's table (TEST_counters for dev, L
 	$(DEPLOY) create-table $(STAGE)
 
 deploy: $(DEPLOY_READY)  ## check, create the table, zappa deploy or update, throttle, log retention
-	$(DEPLOY) check $(STAGE)
-	$(DEPLOY) create-table $(STAGE)
 	$(DEPLOY) deploy $(STAGE)
 
 deploy-tools: $(DEPLOY_READY) $(LAMBDA_PYTHONPATH)/.installed  ## build .venv-deploy (the runtime's Python, Zappa) and .venv-lambda
 
-bill: $(DEPLOY_READY)  ## the worst-case monthly bill of each stage at its throttle (docs/deploying.md)
-	$(DEPLOY) bill
+bill: $(VENV)/.run-installed  ## the worst-case monthly bill of each stage at its throttle (docs/deploying.md)
+	$(BIN)/python -m deploy bill

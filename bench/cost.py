@@ -17,11 +17,11 @@ import re
 import statistics
 import tempfile
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import SIZES, Size, cpu_share, idempotency
+from bench import SIZES, Size, add_days, cpu_share, idempotency, today
 from bench.dynamo import dynalite, table_app
 from deploy import unit_cost
 from tests.capacity import Meter
@@ -33,10 +33,6 @@ INCREMENTS = {"tiny": 20, "full": 300}
 WARM_UP = 10
 EVENT = "PAGEVIEW"
 REPORT = re.compile(r"^REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: (\d+) ms", re.M)
-
-
-def _yesterday() -> int:
-    return int((datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y%m%d"))
 
 
 def billed(package: Any, endpoint: str, memory: int, count: int) -> dict[str, Any]:
@@ -66,17 +62,18 @@ def write_units() -> dict[str, float]:
     app = table_app("UNITS")
     store = app.extensions["counter.store"]
     meter = Meter().attach(store.client)
-    yesterday, today = _yesterday(), int(datetime.now(timezone.utc).strftime("%Y%m%d"))
+    now = today()
+    yesterday = add_days(now, -1)
     store.set(yesterday, EVENT, 1000)  # counted the day before: established, it goes to the day item
     found = {}
-    for kind, names in (("small day item", 0), ("full day item", 150)):
+    # The full day item is a fresh one, tomorrow's: today's holds the small one's increments.
+    for kind, day, names in (("small day item", now, 0), ("full day item", add_days(now, 1), 150)):
         # Established names of 20 characters, each taking 31 of the day item's 4,000 bytes: 150 fill it.
         for n in range(names):
             store.set(yesterday, f"NAME{n:016d}", 10)
         store._views = type(store._views)()  # a fresh process's view: the history above is read anew
         for n in range(names):
-            store.incr(today + (1 if kind == "full day item" else 0), f"NAME{n:016d}")
-        day = today + (1 if kind == "full day item" else 0)
+            store.incr(day, f"NAME{n:016d}")
         store.incr(day, EVENT)
         meter.clear()
         store.incr(day, EVENT)
@@ -89,7 +86,7 @@ def measure(size: Size) -> dict:
     """Every input of deploy/unit_cost.py, measured at ``size``."""
     with tempfile.TemporaryDirectory() as tmp, dynalite() as server:
         package = build(STAGE, Path(tmp))
-        table_app("BENCH").extensions["counter.store"].set(_yesterday(), EVENT, 1000)
+        table_app("BENCH").extensions["counter.store"].set(add_days(today(), -1), EVENT, 1000)
         runs = {memory: billed(package, server.endpoint, memory, INCREMENTS[size.name])
                 for memory in MEMORY_SIZES[size.name]}
         units = write_units()
@@ -111,7 +108,7 @@ def main() -> None:
     inputs = measure(SIZES["full"])
     inputs["measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     unit_cost.MEASURED.write_text(json.dumps(inputs, indent=2) + "\n")
-    print(unit_cost.report(), end="")
+    print(unit_cost.report(inputs), end="")
 
 
 if __name__ == "__main__":

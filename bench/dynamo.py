@@ -8,14 +8,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import TypeVar
 from unittest import mock
 
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
-from bench import BROWSER, Size, compare, median
+from bench import BROWSER, Size, add_days, alternate, compare, median, today
 from counter_app import create_app
 from counter_app.days import parse, span
 from counter_app.storage.dynamodb import KEY
@@ -25,7 +25,8 @@ from tests.moto_server import MotoServer
 Server = TypeVar("Server", Dynalite, MotoServer)
 
 # The bench app runs on the real clock: count today (UTC), which its backdating window accepts.
-DAY = int(datetime.now(timezone.utc).strftime("%Y%m%d"))
+DAY = today()
+YESTERDAY = add_days(DAY, -1)
 SUMMARIES = {"30 days": ("20261029", "20261127"), "366 days": ("20251127", "20261127")}
 SUMMARY_REPEATS = 5
 
@@ -40,10 +41,10 @@ def dynalite() -> Iterator[Dynalite]:
 @contextmanager
 def serving(server: Server) -> Iterator[Server]:
     """``server`` (dynalite, or moto) started, with the environment pointing boto3 at it with fake credentials."""
-    server.start()
     fake = {"AWS_ENDPOINT_URL_DYNAMODB": server.endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     try:
+        server.start()
         with mock.patch.dict(os.environ, fake):
             os.environ.pop("AWS_PROFILE", None)
             yield server
@@ -133,25 +134,14 @@ def raw_update(app: Flask) -> Callable[[], Callable[[], None]]:
 
 def establish(app: Flask) -> None:
     """Count PAGEVIEW the day before: established, it goes to the day item (the hot path), as raw writes do."""
-    app.extensions["counter.store"].incr(int((parse(str(DAY)) - timedelta(days=1)).strftime("%Y%m%d")), "PAGEVIEW")
-
-
-def alternate(targets: dict[str, Callable[[], Callable[[], None]]], size: Size) -> dict[str, list[float]]:
-    """Calls per second of each target, in timed runs taken in turn at the same concurrency, after a warm-up."""
-    if size.warmup:
-        for make in targets.values():
-            rate(make, size.threads, size.warmup)
-    runs: dict[str, list[float]] = {name: [] for name in targets}
-    for _ in range(size.runs):
-        for name, make in targets.items():
-            runs[name].append(rate(make, size.threads, size.seconds))
-    return runs
+    app.extensions["counter.store"].incr(YESTERDAY, "PAGEVIEW")
 
 
 def writes(app: Flask, size: Size) -> dict:
     """Alternate timed runs of the app and of raw UpdateItem at the same concurrency."""
     establish(app)
-    runs = alternate({"app": through_app(app), "raw": raw_update(app)}, size)
+    sides = {"app": through_app(app), "raw": raw_update(app)}
+    runs = alternate({name: partial(rate, make, size.threads) for name, make in sides.items()}, size)
     return {
         "threads": size.threads,
         "app_per_s": median(runs["app"]),

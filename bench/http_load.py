@@ -15,13 +15,15 @@ import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
-from bench import BROWSER, ROOT, Size, compare, median
+from bench import BROWSER, ROOT, Size, alternate, compare, median
 from tests.debian import ensure
-from tests.dynalite import free_port, wait_for_port
+from tests.gunicorn import Gunicorn, workers_of
 
 WORKERS = 2
+SERVER = f"gunicorn, {WORKERS} sync workers, 127.0.0.1"
 # wrk threads × connections: two connections per worker, so a worker never waits for wrk; then sixteen.
 SHAPES = {"1x4": (1, 4), "2x16": (2, 16)}
 PATH = "/?e=PAGEVIEW"
@@ -37,30 +39,16 @@ def wrk() -> str:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
-    """Serve ``app`` with gunicorn's sync workers on 127.0.0.1; yield the URL to load and the master's pid."""
-    port = free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
-             "--chdir", str(ROOT), app],
-            env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-        )
+    """Serve ``app`` warmed up on 127.0.0.1; yield the URL to load and the master's pid; on a failure, show the log."""
     try:
-        wait_for_port(port)
-        url = f"http://127.0.0.1:{port}{PATH}"
-        for _ in range(WORKERS * 4):  # each worker imports the app before its first answer
-            urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": BROWSER}), timeout=10).read()
-        yield url, process.pid
+        with Gunicorn(env, log, WORKERS, app=app) as server:
+            url = f"{server.url}{PATH}"
+            for _ in range(WORKERS * 4):  # each worker imports the app before its first answer
+                urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": BROWSER}), timeout=10).read()
+            yield url, server.process.pid
     except Exception:
         sys.stderr.write(log.read_text())
         raise
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def browsers() -> list[str]:
@@ -81,9 +69,8 @@ def agent_script(folder: Path) -> Path:
 
 def worker_cpu_seconds(master: int) -> float:
     """User and system CPU the gunicorn master's workers have used so far."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     total = 0
-    for pid in children:
+    for pid in workers_of(master):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat
     return total / CLOCK_TICKS
@@ -140,17 +127,11 @@ def measure(size: Size) -> dict:
             ),
             "bare": servers.enter_context(gunicorn("bench.bare_app:app", {}, Path(tmp, "bare.log"))),
         }
-        result: dict = {"server": f"gunicorn, {WORKERS} sync workers, 127.0.0.1",
-                        "agents": f"{len(browsers())} real browsers' User-Agents in turn"}
+        result: dict = {"server": SERVER, "agents": f"{len(browsers())} real browsers' User-Agents in turn"}
         requests = 0
         for shape_name, shape in SHAPES.items():
-            if size.warmup:
-                for url, master in targets.values():
-                    load(url, size.warmup, script, shape=shape, master=master)
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in targets}
-            for _ in range(size.runs):
-                for name, (url, master) in targets.items():
-                    runs[name].append(load(url, size.seconds, script, shape=shape, master=master))
+            runs = alternate({name: partial(load, url, script=script, shape=shape, master=master)
+                              for name, (url, master) in targets.items()}, size)
             requests += sum(run["requests"] for run in runs["app"])
             threads, connections = shape
             result[shape_name] = {

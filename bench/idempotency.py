@@ -8,23 +8,24 @@ one by one, then doubled as DynamoDB prices transactional writes.
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from bench import ROOT, Size, compare, median
-from bench.dynamo import DAY, alternate, dynalite_app, establish, serving, through_app
-from bench.http_load import PATH, gunicorn, load
+from bench import ROOT, Size, alternate, compare, median
+from bench.dynamo import DAY, dynalite_app, establish, rate, serving, through_app
+from bench.http_load import PATH, SERVER, SHAPES, gunicorn, load
 from counter_app import create_app
 from counter_app.storage.placement import Updates
 from tests.capacity import Meter, item_bytes, write_units
 from tests.moto_server import MotoServer
 
 SCRIPT = ROOT / "bench" / "unique_ids.lua"
+SHAPE = SHAPES["1x4"]  # wrk threads × connections
 TRANSACTIONAL = 2  # DynamoDB bills a transactional write twice a standard one: 2 WCU per KB per item
 
 
@@ -33,20 +34,14 @@ def sqlite(size: Size) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp, "bench.sqlite3")
         with gunicorn("wsgi:app", {"COUNTER_STORE": f"sqlite:///{database}"}, Path(tmp, "app.log")) as (url, _):
-            sides = {"plain": lambda: load(url, size.seconds),
-                     "id": lambda: load(url, size.seconds, SCRIPT, uuid.uuid4().hex[:16])}
-            if size.warmup:
-                for run in sides.values():
-                    run()
-            runs: dict[str, list[dict]] = {name: [] for name in sides}
-            for _ in range(size.runs):
-                for name, run in sides.items():
-                    runs[name].append(run())
+            runs = alternate({"plain": partial(load, url, shape=SHAPE),
+                              "id": lambda seconds: load(url, seconds, SCRIPT, uuid.uuid4().hex[:16], shape=SHAPE)},
+                             size)
         connection = sqlite3.connect(database)
         (counted,) = connection.execute("SELECT SUM(count) FROM TEST_counters").fetchone()
         (ids,) = connection.execute("SELECT COUNT(*) FROM TEST_counter_ids").fetchone()
     return {
-        "server": "gunicorn, 2 sync workers, 127.0.0.1; wrk, 1 thread, 4 connections",
+        "server": f"{SERVER}; wrk, {SHAPE[0]} thread(s), {SHAPE[1]} connections",
         "load": f"GET {PATH}, and the same with &id=<24 characters> fresh on every request",
         "plain_rps": median([run["rps"] for run in runs["plain"]]),
         "id_rps": median([run["rps"] for run in runs["id"]]),
@@ -69,7 +64,7 @@ def dynamodb(size: Size) -> dict:
     with serving(MotoServer()):
         sides = {"plain": _on_fresh_tables(False), "id": _on_fresh_tables(True),
                  "id_no_count": _on_fresh_tables(True, READ_TOKEN="bench-" + "x" * 16)}
-        runs = alternate(sides, dataclasses.replace(size, threads=1))
+        runs = alternate({name: partial(rate, make, 1) for name, make in sides.items()}, size)
     return {
         "server": "moto, one thread (dynalite has no TransactWriteItems); the app called in-process",
         "threads": 1,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from flask import Flask
 
 from bench import Size
-from bench.dynamo import DAY, dynalite_app
+from bench.dynamo import DAY, YESTERDAY, dynalite_app
 from tests.capacity import Meter, item_bytes, write_units
 
 REAL = ["PAGEVIEW", "SIGNUP", "CHECKOUT", "DOWNLOAD"]
@@ -15,7 +13,6 @@ SLOTS = 200  # COUNTER_MAX_EVENTS_PER_DAY's default
 JUNK_LENGTH = 64  # the longest name the counter accepts
 INCREMENTS = 10
 REFUSALS = 20
-YESTERDAY = int((date(DAY // 10000, DAY // 100 % 100, DAY % 100) - timedelta(days=1)).strftime("%Y%m%d"))
 
 
 def junk(n: int) -> str:

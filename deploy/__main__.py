@@ -1,23 +1,23 @@
-"""``python -m deploy COMMAND STAGE``: what ``make package``, ``make create-table`` and ``make deploy`` run.
+"""``python -m deploy COMMAND [STAGE]``: what the Makefile's package, create-table, deploy and bill targets run.
 
 - ``check STAGE``: refuse, before anything touches AWS, a stage that is not fit to face the internet;
 - ``wheels``: fill the deploy venv's wheel cache with Lambda builds of its compiled libraries;
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
-- ``deploy STAGE``: ``zappa deploy`` (or ``update``) from the staged app, then throttling and log retention;
+- ``deploy STAGE``: ``check``, ``create-table``, then ``zappa deploy`` (or ``update``) from the staged app, then
+  throttling and log retention;
 - ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
 import boto3
 
 from . import checks, cost, guardrails, wheels
 from .package import package, run, runtime_matches, staged, zappa
-from .stages import ROOT, function_environment, function_name, stage_environment, stage_settings
+from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_settings
 
 
 def check(stage: str) -> None:
@@ -29,14 +29,15 @@ def check(stage: str) -> None:
 
 def create_table(stage: str) -> None:
     """``flask create-table`` with exactly the environment the stage's function gets."""
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("COUNTER_")}
-    run("flask", "--app", "wsgi", "create-table", cwd=ROOT, env={**environ, **stage_environment(stage)})
+    run("flask", "--app", "wsgi", "create-table", cwd=ROOT, env=isolated(stage_environment(stage)))
 
 
 def deploy(stage: str) -> None:
-    """First time ``zappa deploy``, afterwards ``zappa update``, then the guard rails Zappa cannot set."""
+    """Check the stage, create its table, then ``zappa deploy`` the first time (afterwards ``zappa update``), then
+    the guard rails Zappa cannot set."""
     check(stage)
     runtime_matches(stage)
+    create_table(stage)
     config = stage_settings(stage)
     with staged(stage, function_environment(stage)) as (app, settings):
         zappa("update" if _deployed(stage, config["aws_region"]) else "deploy", stage, "-s", str(settings), app=app)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .stages import stage_environment, stage_settings
+from .stages import isolated, stage_environment, stage_settings
 
 PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
 # The values CloudWatch Logs accepts for a log group's retention.
@@ -95,8 +95,7 @@ def app_refusal(environment: Mapping[str, str]) -> str | None:
 def _environment(environment: Mapping[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.clear()
-    os.environ.update({name: value for name, value in saved.items() if not name.startswith("COUNTER_")})
-    os.environ.update(environment)
+    os.environ.update(isolated(environment, saved))
     try:
         yield
     finally:

@@ -84,10 +84,10 @@ def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = Non
 
 def runtime_matches(stage: str) -> None:
     """Stop unless this (the deploy venv's) Python is the stage's runtime: Zappa zips this venv's libraries."""
-    runtime = stage_settings(stage)["runtime"]
-    if f"python{sys.version_info.major}.{sys.version_info.minor}" != runtime:
-        raise SystemExit(f"The {stage} stage runs {runtime} but the deploy venv is Python {sys.version.split()[0]}: "
-                         f"rm -rf {Path(sys.prefix).name} and run make again.")
+    runtime = wheels.runtime_version(stage)
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != runtime:
+        raise SystemExit(f"The {stage} stage runs python{runtime} but the deploy venv is Python "
+                         f"{sys.version.split()[0]}: rm -rf {Path(sys.prefix).name} and run make again.")
 
 
 def package(stage: str, output: Path) -> Path:

@@ -10,7 +10,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "zappa_settings.json"
-# Never committed: the token is a secret, and which events count is the owner's decision for their site.
+# Taken from the deployer's environment, over the stage's settings: the token, a secret that is never committed, and
+# the events, the owner's decision for their site, which a stage may commit instead (dev counts "*").
 FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS")
 
 
@@ -36,3 +37,8 @@ def function_environment(stage: str, environ: Mapping[str, str] = os.environ) ->
 def stage_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """What the stage's code sees: its region and its function's environment."""
     return {"AWS_DEFAULT_REGION": stage_settings(stage)["aws_region"], **function_environment(stage, environ)}
+
+
+def isolated(environment: Mapping[str, str], base: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``base`` without its ``COUNTER_*`` settings and ``environment`` over it: a process that sees the stage's only."""
+    return {**{name: value for name, value in base.items() if not name.startswith("COUNTER_")}, **environment}

@@ -27,7 +27,7 @@ WRITES = {"small day item": "an established name, the day item at a few names",
           "full day item": "an established name, the day item at its 4 KB budget",
           "with an id": "what counter.js sends: the id's record and the count in one transaction, billed double"}
 DEFAULT = {"front door": "HTTP API", "architecture": "arm64", "write": "small day item"}
-SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": "one UpdateItem"}
+SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": "small day item"}
 SNAP_START_RESTORE = 0.0001397998  # per GB restored (Python); caching is PRICES["snap_start_cache"]
 # The smallest VMs that would serve the same load, with 8 GB of gp3 disk; on-demand, Linux, us-east-1.
 VMS = {"GoatCounter (SQLite) on a t4g.nano, 0.5 GB": 0.0042, "Plausible (ClickHouse, Postgres) on a t4g.small, 2 GB":
@@ -44,13 +44,12 @@ def measured(path: Path = MEASURED) -> dict[str, Any]:
 def per_million(inputs: dict[str, Any], front_door: str, architecture: str, memory: int, write: str) -> float:
     """US dollars per million counted events of one option."""
     billed_ms = inputs["billed_ms"][str(memory)]
-    units = inputs["write_units"]["small day item" if write == "one UpdateItem" else write]
     door = FRONT_DOORS[front_door]
     return (
         (PRICES[door][0] if door else 0.0)
         + PRICES["lambda_requests"][0]
         + MILLION * billed_ms / 1000 * memory / 1024 * PRICES[architecture][0]
-        + units * PRICES["write_units"][0]
+        + inputs["write_units"][write] * PRICES["write_units"][0]
         + MILLION * inputs["log_bytes"] / GB * PRICES["logs_ingested"][0]
         + MILLION * inputs["reply_bytes"] / GB * PRICES["transfer_out"][0]
     )
@@ -68,9 +67,9 @@ def seed(inputs: dict[str, Any]) -> float:
     return per_million(inputs, SEED["front door"], SEED["architecture"], SEED["memory"], SEED["write"])
 
 
-def default(inputs: dict[str, Any]) -> float:
-    """The shipped deployment: an HTTP API, arm64, the stage's memory, an established name's write."""
-    return per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], default_memory(), DEFAULT["write"])
+def default(inputs: dict[str, Any], memory: int) -> float:
+    """The shipped deployment at ``memory`` (the stage's): an HTTP API, arm64, an established name's write."""
+    return per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, DEFAULT["write"])
 
 
 def snap_start_month(memory: int, versions: int = 1) -> float:
@@ -116,7 +115,8 @@ def inputs_table(inputs: dict[str, Any] | None = None) -> str:
 def summary(inputs: dict[str, Any] | None = None) -> str:
     """The default deployment against the seed's architecture, and the alternatives a user weighs."""
     inputs = inputs or measured()
-    ours, theirs, memory = default(inputs), seed(inputs), default_memory()
+    memory = default_memory()
+    ours, theirs = default(inputs, memory), seed(inputs)
     full = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "full day item")
     once = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "with an id")
     lines = [
@@ -138,10 +138,7 @@ def summary(inputs: dict[str, Any] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report() -> str:
-    """All of it, as ``make cost`` prints it."""
-    return f"{inputs_table()}\n{table()}\n{summary()}"
-
-
-if __name__ == "__main__":
-    print(report(), end="")
+def report(inputs: dict[str, Any] | None = None) -> str:
+    """All of it, as ``make cost`` prints it, from ``inputs`` (or :data:`MEASURED`) read once."""
+    inputs = inputs or measured()
+    return f"{inputs_table(inputs)}\n{table(inputs)}\n{summary(inputs)}"

@@ -1,4 +1,4 @@
-"""The counter served by gunicorn on 127.0.0.1, as in production-like tests, and the pids of its workers."""
+"""A WSGI app (the counter by default) served by gunicorn on 127.0.0.1, and the pids of its workers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.dynalite import ROOT, free_port, wait_for_port
+from tests.dynalite import ROOT, LocalServer
 
 
 def workers_of(master: int) -> list[int]:
@@ -25,28 +25,18 @@ def workers_of(master: int) -> list[int]:
     return found
 
 
-class Gunicorn:
-    """``wsgi:app`` with ``workers`` sync workers and ``env`` (COUNTER_* settings); ``kill_worker`` SIGKILLs one."""
+class Gunicorn(LocalServer):
+    """``app`` with ``workers`` sync workers and ``env`` (COUNTER_* settings); ``kill_worker`` SIGKILLs one."""
 
-    def __init__(self, env: dict[str, str], log: Path | None = None, workers: int = 2) -> None:
+    def __init__(self, env: dict[str, str], log: Path | None = None, workers: int = 2, app: str = "wsgi:app") -> None:
+        super().__init__(log=log, env=env)
         self.workers = workers
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen | None = None
+        self.app = app
+        self.url = self.endpoint
 
-    def __enter__(self) -> Gunicorn:
-        out = open(self.log, "wb") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
-             "--chdir", str(ROOT), "--graceful-timeout", "2", "wsgi:app"],
-            env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
-        )
-        if self.log:
-            out.close()
-        wait_for_port(self.port)
-        return self
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+                "--chdir", str(ROOT), "--graceful-timeout", "2", self.app]
 
     def kill_worker(self) -> int | None:
         """SIGKILL one worker (gunicorn starts another); return its pid, or ``None`` if there was none."""
@@ -57,11 +47,12 @@ class Gunicorn:
         os.kill(victims[0], signal.SIGKILL)
         return victims[0]
 
-    def __exit__(self, *exc: object) -> None:
-        assert self.process is not None
+    def stop(self) -> None:
+        """SIGTERM: the workers finish the requests they hold; SIGKILL if that takes too long."""
+        if self.process is None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+            super().stop()

@@ -222,7 +222,11 @@ class Snapshot(LambdaFunction):
 
     def start(self) -> Snapshot:
         super().start()
-        assert json.loads(self._replies.readline() or "null") == "snapshot", f"no snapshot:\n{self.logs}"
+        try:
+            assert json.loads(self._replies.readline() or "null") == "snapshot", f"no snapshot:\n{self.logs}"
+        except BaseException:
+            self.stop()  # __exit__ never runs for a start that failed
+            raise
         return self
 
     def restore(self) -> Restored:

@@ -7,29 +7,24 @@ transactions make them appear.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 
-from tests.dynalite import ROOT, free_port, wait_for_port
+from tests.dynalite import ROOT, LocalServer
 
 
-class MotoServer:
+class MotoServer(LocalServer):
     """One single-threaded moto process; ``endpoint`` is its URL. ``pause`` and ``resume`` stop and continue it."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
+    startup_timeout = 30.0
+    stderr = subprocess.DEVNULL  # werkzeug logs every request there
 
-    def start(self) -> MotoServer:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.moto_server", str(self.port)], cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, timeout=30)
-        return self
+    def __init__(self) -> None:
+        super().__init__(env={"PYTHONPATH": str(ROOT)})
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.moto_server", str(self.port)]
 
     def pause(self) -> None:
         """SIGSTOP: the server takes connections into its backlog and answers none until resumed."""
@@ -43,8 +38,7 @@ class MotoServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-            self.process.wait(timeout=10)
+        super().stop()
 
 
 def serve(port: int) -> None:

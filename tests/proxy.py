@@ -19,6 +19,7 @@ class Proxy:
     replies are held that long first.
     ``dropped`` and ``delayed`` keep the requests (as sent) of the replies so treated whose status line says
     200 and whose request holds ``marker`` (such as ``b"TransactWriteItems"``; ``b""``: every request).
+    ``accepted`` counts the connections clients opened through it.
     """
 
     def __init__(self, upstream: int, marker: bytes = b"") -> None:
@@ -30,6 +31,7 @@ class Proxy:
         self.delay = 0.0
         self.dropped: list[bytes] = []
         self.delayed: list[bytes] = []
+        self.accepted = 0
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", self.port), backlog=256)
         self._closing = False
@@ -54,6 +56,7 @@ class Proxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            self.accepted += 1
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -21,7 +20,7 @@ from botocore.stub import Stubber
 
 from deploy import checks, guardrails
 from deploy.stages import SETTINGS, stage_settings
-from tests.dynalite import free_port, wait_for_port
+from tests.dynalite import LocalServer, free_port
 from tests.lambda_package import ROOT, copy_project, install_tools, make, offline_environ, try_make
 
 ZAPPA = ROOT / ".venv-deploy" / "bin" / "zappa"
@@ -37,21 +36,19 @@ def moto_recording(tmp_path_factory):
     return tmp_path_factory.mktemp("moto") / "requests.jsonl"
 
 
+class MotoWithHttpApis(LocalServer):
+    """moto_server with HTTP API stacks (tests/moto_apigateway.py)."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.moto_apigateway", "-H", "127.0.0.1", "-p", str(self.port)]
+
+
 @pytest.fixture(scope="module")
 def moto_endpoint(moto_recording):
-    """moto_server with HTTP API stacks (tests/moto_apigateway.py), recording its requests."""
-    port = free_port()
-    with open(moto_recording.with_name("server.log"), "wb") as log:  # moto's tracebacks, when it fails
-        server = subprocess.Popen([sys.executable, "-m", "tests.moto_apigateway", "-H", "127.0.0.1", "-p", str(port)],
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "MOTO_ENABLE_RECORDING": "true",
-                                       "MOTO_RECORDER_FILEPATH": str(moto_recording)})
-    try:
-        wait_for_port(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.kill()
-        server.wait(timeout=10)
+    """moto_server with HTTP API stacks, recording its requests; its log holds moto's tracebacks, when it fails."""
+    recording = {"MOTO_ENABLE_RECORDING": "true", "MOTO_RECORDER_FILEPATH": str(moto_recording)}
+    with MotoWithHttpApis(log=moto_recording.with_name("server.log"), env=recording) as server:
+        yield server.endpoint
 
 
 def recorded(recording, method: str, path: str) -> list[dict]:

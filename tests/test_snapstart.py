@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -16,63 +14,14 @@ from counter_app import agents, create_app, snapstart
 from counter_app.store import get_store
 from tests.conftest import dynalite_app
 from tests.lambda_package import STAGES, Snapshot, http_event, new_event
-
-
-class CountingProxy:
-    """A TCP proxy on 127.0.0.1 in front of ``target``: it counts the connections clients open through it."""
-
-    def __init__(self, target: str) -> None:
-        host, port = target.removeprefix("http://").split(":")
-        self.target = (host, int(port))
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.accepted = 0
-        self._open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            threading.Thread(target=self._relay, args=(client, socket.create_connection(self.target)),
-                             daemon=True).start()
-
-    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        self._open += [client, upstream]
-        pipes = [threading.Thread(target=self._pipe, args=ends) for ends in ((client, upstream), (upstream, client))]
-        for pipe in pipes:
-            pipe.start()
-        for pipe in pipes:
-            pipe.join()
-        for end in (client, upstream):
-            end.close()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.listener.close()
-        for end in self._open:
-            try:
-                end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+from tests.proxy import Proxy
 
 
 @pytest.fixture
-def proxy(dynalite) -> Iterator[CountingProxy]:
-    counting = CountingProxy(dynalite.endpoint)
-    yield counting
-    counting.close()
+def proxy(dynalite) -> Iterator[Proxy]:
+    """A proxy in front of dynalite that counts the connections opened through it."""
+    with Proxy(dynalite.port) as counting:
+        yield counting
 
 
 @contextmanager
@@ -101,7 +50,7 @@ def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite
     from crawlerdetect.crawlerdetect import get_compiled_crawler_regex
 
     app = dynalite_app(dynalite, monkeypatch, EVENTS="PAGEVIEW")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
     app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
     get_compiled_crawler_regex.cache_clear()
     agents._detector.cache_clear()  # a new process's detector: no verdict cached yet
@@ -116,7 +65,7 @@ def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite
 
 def test_after_restore_drops_the_snapshots_connection_and_reseeds(dynalite, proxy, monkeypatch):
     app = dynalite_app(dynalite, monkeypatch)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
     app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
     client = app.test_client()
     headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
@@ -139,10 +88,9 @@ def get_store_of(app):
 @pytest.fixture(scope="module")
 def snapshot(packages, tables, dynalite):
     """The prod package initialised as SnapStart does it, counting into dynalite through a counting proxy."""
-    counting = CountingProxy(dynalite.endpoint)
-    with Snapshot(packages["prod"], AWS_ENDPOINT_URL_DYNAMODB=counting.endpoint, COUNTER_EVENTS="*") as held:
+    with Proxy(dynalite.port) as counting, Snapshot(packages["prod"], AWS_ENDPOINT_URL_DYNAMODB=counting.url,
+                                                     COUNTER_EVENTS="*") as held:
         yield held, counting
-    counting.close()
 
 
 def test_restored_copies_count_each_on_its_own_connection(snapshot, tables):
