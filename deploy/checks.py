@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib import metadata
 from typing import Any
 
 from .stages import isolated, stage_environment, stage_settings
@@ -14,6 +16,7 @@ PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
                   3653)
 MAX_RETAINED_VERSIONS = 10
+MIN_ZAPPA = "0.63.0"
 
 
 def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -34,6 +37,7 @@ def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
         found.append(f"make deploy STAGE={stage} needs COUNTER_EVENTS, in the stage's aws_environment_variables or "
                      "your environment: the names it counts, such as PAGEVIEW,SIGNUP, or * for any name.")
     found += _guard_rail_problems(stage, config)
+    found += zappa_problems()
     refusal = app_refusal(stage_environment(stage, environ))
     if refusal:
         found.append(f"The {stage} function would refuse to start: {refusal}.")
@@ -66,6 +70,10 @@ def _snap_start_problems(stage: str, config: dict[str, Any]) -> list[str]:
     if config.get("snap_start", "None") == "None":
         return []
     found = []
+    if _whole(config.get("num_retained_versions"), 1) and config["num_retained_versions"] < 2:
+        # Zappa 0.63 refuses it too (cli.py, load_settings), but only after make deploy has made the table.
+        found.append(f'The {stage} stage has "snap_start" and "num_retained_versions" 1: Zappa publishes two versions '
+                     "per deploy and its alias points at the previous one, so keep 2 or more.")
     if config.get("aws_environment_variables", {}).get("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT") != "true":
         found.append(f'The {stage} stage has "snap_start" but not INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT=true in its '
                      "aws_environment_variables: Zappa would make the app after the snapshot, on every restore.")
@@ -73,6 +81,27 @@ def _snap_start_problems(stage: str, config: dict[str, Any]) -> list[str]:
         found.append(f'The {stage} stage has "snap_start" and "keep_warm": the pings keep $LATEST warm, which '
                      "SnapStart never serves (API Gateway calls its alias): set keep_warm to false.")
     return found
+
+
+def zappa_problems(installed: str | None = None) -> list[str]:
+    """Refuse a Zappa older than 0.63.0, whose API Gateway called ``$LATEST``, which SnapStart never serves."""
+    if installed is None:
+        try:
+            installed = metadata.version("zappa")
+        except metadata.PackageNotFoundError:
+            return []  # the dev venv runs these checks too; the deploy venv always has Zappa
+    if _release(installed) < _release(MIN_ZAPPA):
+        return [f"Zappa {installed} is older than {MIN_ZAPPA}, whose API Gateway calls the SnapStart alias rather "
+                "than $LATEST: rm -rf .venv-deploy and run make deploy again (requirements-deploy.txt pins it)."]
+    return []
+
+
+def _release(version: str) -> tuple[int, ...]:
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        numbers.append(int(digits or 0))
+    return tuple(numbers)
 
 
 def _whole(value: object, least: int) -> bool:

@@ -47,7 +47,9 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
     config = stage_settings(stage)
     for own in ("extends", "prebuild_script"):  # resolved here; deploy.direct refuses builds in the project
         config.pop(own, None)
-    config["attach_policy"] = str(ROOT / config["attach_policy"])
+    for policy in ("attach_policy", "assume_policy"):  # Zappa opens them from its working folder
+        if policy in config:
+            config[policy] = str(ROOT / config[policy])
     config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
