@@ -21,7 +21,7 @@ from .storage import StoreUnavailable
 REFRESH_SECONDS = 300
 EXTENSION = "counter_read_token"
 # SSM parameter names (a path from /) and Secrets Manager names, as their APIs accept them.
-KINDS = {"ssm": re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}"), "secretsmanager": re.compile(r"[A-Za-z0-9/_+=.@\-:]{1,512}")}
+KINDS = {"ssm": re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}"), "secretsmanager": re.compile(r"[A-Za-z0-9/_+=.@\-]{1,512}")}
 
 
 def parse(where: str) -> tuple[str, str]:

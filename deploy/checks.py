@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from importlib import metadata
 from typing import Any
 
+from counter_app.auth import token_problem
+
 from .stages import isolated, stage_environment, stage_settings
 
 PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
@@ -30,7 +32,12 @@ def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
     if config.get("s3_bucket") == PLACEHOLDER_BUCKET:
         found.append(f"s3_bucket in zappa_settings.json is still the placeholder {PLACEHOLDER_BUCKET}: set it to a "
                      f"bucket you own in {config['aws_region']}.")
-    if "COUNTER_READ_TOKEN" not in environ:
+    if "COUNTER_READ_TOKEN_FROM" in committed:
+        # The token goes to SSM or Secrets Manager, where the app cannot check it at start-up: check it here.
+        problem = token_problem(environ.get("COUNTER_READ_TOKEN"))
+        if problem:
+            found.append(f"The {stage} function would refuse its token: {problem}.")
+    elif "COUNTER_READ_TOKEN" not in environ:
         found.append(f"make deploy STAGE={stage} needs COUNTER_READ_TOKEN in your environment, 16 characters or more "
                      "from your password manager or secret store: a deployed counter's numbers are private.")
     if "COUNTER_EVENTS" not in committed and "COUNTER_EVENTS" not in environ:

@@ -13,6 +13,7 @@ SETTINGS = ROOT / "zappa_settings.json"
 # Taken from the deployer's environment, over the stage's settings: the token, a secret that is never committed, and
 # the events, the owner's decision for their site, which a stage may commit instead (dev counts "*").
 FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS")
+TOKEN_FROM = "COUNTER_READ_TOKEN_FROM"
 
 
 def stage_settings(stage: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -29,9 +30,12 @@ def function_name(stage: str) -> str:
 
 
 def function_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """What the stage's function finds in its environment: its settings, then the deployer's token and events."""
+    """What the stage's function finds in its environment: its settings, then the deployer's token (unless the
+    stage reads it from SSM or Secrets Manager) and events."""
     committed = stage_settings(stage)["aws_environment_variables"]
-    return {**committed, **{name: environ[name] for name in FROM_DEPLOYER if name in environ}}
+    # With COUNTER_READ_TOKEN_FROM the token goes to SSM or Secrets Manager (deploy.secret), never to the function.
+    taken = [name for name in FROM_DEPLOYER if not (name == "COUNTER_READ_TOKEN" and TOKEN_FROM in committed)]
+    return {**committed, **{name: environ[name] for name in taken if name in environ}}
 
 
 def stage_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:

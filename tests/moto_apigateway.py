@@ -10,10 +10,13 @@ of moto changes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda import urls as lambda_urls
+from moto.awslambda.models import lambda_backends
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.core.common_models import CloudFormationModel
 from moto.server import main
@@ -150,6 +153,22 @@ def update_stage(self: ApiGatewayV2Response) -> tuple[int, dict, str]:
 
 
 ApiGatewayV2Response.update_stage = update_stage
+
+
+def account_settings(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``GET /2016-08-19/account-settings/``: the quota ``MOTO_LAMBDA_CONCURRENCY_QUOTA`` (1,000 unless set; moto's
+    PutFunctionConcurrency enforces it), none of it reserved but what moto's functions reserve."""
+    quota = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000"))
+    # The region is the signature's: Credential=KEY/DATE/REGION/lambda/aws4_request.
+    account, region = "123456789012", headers.get("Authorization", "").split("Credential=")[1].split("/")[2]
+    functions = lambda_backends[account][region].list_functions()
+    reserved = sum(int(f.reserved_concurrency or 0) for f in functions)
+    return 200, {}, json.dumps({"AccountLimit": {"ConcurrentExecutions": quota,
+                                                 "UnreservedConcurrentExecutions": quota - reserved},
+                                "AccountUsage": {"FunctionCount": len(functions)}})
+
+
+lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = account_settings
 
 if __name__ == "__main__":
     main(sys.argv[1:])

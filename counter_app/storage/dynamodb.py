@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as NotConnected
 
+from .backups import enable_point_in_time_recovery
 from .base import (
     FIRST_DAY,
     LAST_DAY,
@@ -473,9 +474,7 @@ class DynamoDBStorage(Storage):
             self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
             done.append(f"{name} is ACTIVE")
             try:
-                self.client.update_continuous_backups(
-                    TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-                )
+                enable_point_in_time_recovery(self.client, name)
                 done.append(f"point-in-time recovery is on for {name}")
             except ClientError as exc:
                 if not _unsupported(exc):
