@@ -21,6 +21,9 @@ PRICES = {  # name: (dollars, what for)
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
     "snap_start_cache": (0.0000015046, "Lambda SnapStart (Python), per GB-second a version's snapshot is cached"),
+    "cloudfront_requests": (1.00, "CloudFront, per million HTTPS requests (United States and Europe)"),
+    "waf_requests": (0.60, "AWS WAF, per million requests a web ACL inspects"),
+    "waf_monthly": (6.00, "AWS WAF, a web ACL ($5) and its one rule ($1), per month"),
 }
 MONTH_SECONDS = 30 * 86400
 GB = 1024**3
@@ -60,7 +63,22 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         # Every retained version keeps its snapshot cached while it is active.
         "SnapStart cache": (config["num_retained_versions"] * config["memory_size"] / 1024 * MONTH_SECONDS
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
+        **front_door(config, requests),
     }
+
+
+def front_door(config: dict[str, Any], requests: float) -> dict[str, float]:
+    """The front door's lines (``waf_rate_limit``: CloudFront and a WAF web ACL): its fixed price, and CloudFront's
+    and WAF's price for the requests the throttle admits. What they refuse is billed too: see docs/abuse.md."""
+    if config.get("waf_rate_limit") is None:
+        return {"WAF web ACL and rule": 0.0, "CloudFront and WAF requests": 0.0}
+    return {"WAF web ACL and rule": _price("waf_monthly"),
+            "CloudFront and WAF requests": requests / 1e6 * (_price("cloudfront_requests") + _price("waf_requests"))}
+
+
+def refused_per_million() -> float:
+    """What each million requests the front door refuses (WAF's 429) costs: CloudFront's and WAF's request price."""
+    return _price("cloudfront_requests") + _price("waf_requests")
 
 
 def _price(name: str) -> float:
@@ -77,8 +95,13 @@ def _dollars(amount: float) -> str:
 
 
 def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
-    """The worst-case bill of each stage as a Markdown table, with the settings it follows from."""
+    """The worst-case bill of each stage as a Markdown table, with the settings it follows from; a stage with a
+    front door is also shown without it."""
     configs = [stage_settings(stage) for stage in stages]
+    without = [(f"{stage} without front door", {k: v for k, v in config.items() if k != "waf_rate_limit"})
+               for stage, config in zip(stages, configs) if config.get("waf_rate_limit") is not None]
+    stages = (*stages, *(label for label, _ in without))
+    configs += [config for _, config in without]
     bills = [worst_case(config) for config in configs]
     rows = [
         "| | " + " | ".join(stages) + " |",

@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 
 from deploy import checks, guardrails
 from deploy.stages import SETTINGS, stage_settings
+from tests import aws_actions
 from tests.dynalite import LocalServer, free_port
 from tests.lambda_package import ROOT, copy_project, install_tools, make, offline_environ, try_make
 
@@ -124,7 +125,7 @@ def test_shipped_stages_carry_every_guard_rail(stage):
     assert 1 <= config["lambda_concurrency"] <= 10 and config["num_retained_versions"] == 3
     # prod's stage throttle is a bill ceiling above a real site's peak; its WAF rule limits each address first.
     assert (config["api_throttle_rate"], config["api_throttle_burst"], config.get("waf_rate_limit")) == {
-        "dev": (1, 5, None), "prod": (20, 50, 300)}[stage]
+        "dev": (1, 5, None), "prod": (10, 30, 300)}[stage]
     assert config["log_retention_days"] in (14, 30)
     ready = {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": EVENTS}
     assert checks.problems(stage, ready) == [
@@ -191,14 +192,14 @@ def test_throttling_of_an_http_api_stage():
     stubs["apigatewayv2"].add_response(
         "update_stage", {"StageName": "prod"},
         {"ApiId": "a1b2c3", "StageName": "prod",
-         "DefaultRouteSettings": {"ThrottlingRateLimit": 5.0, "ThrottlingBurstLimit": 10}})
+         "DefaultRouteSettings": {"ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 30}})
     config = {**stage_settings("prod"), "apigateway_version": "v2"}
     with stubs["cloudformation"], stubs["apigatewayv2"]:
         said = guardrails.throttle(type("Session", (), {"client": lambda self, name: clients[name]})(), config,
                                    "prod", "counter-prod")
         for stub in stubs.values():
             stub.assert_no_pending_responses()
-    assert said == "Throttled stage prod of API a1b2c3 (HTTP) to 5 requests/s, bursts of 10."
+    assert said == "Throttled stage prod of API a1b2c3 (HTTP) to 10 requests/s, bursts of 30."
 
 
 def everything_stored(endpoint: str) -> dict[str, bytes]:
@@ -213,7 +214,12 @@ def everything_stored(endpoint: str) -> dict[str, bytes]:
 def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, monkeypatch):
     config = stage_settings(stage)
     env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
+    before = len(moto_recording.read_text().splitlines()) if moto_recording.exists() else 0
     out = make("deploy", f"STAGE={stage}", env=env, cwd=project)
+    # Every call make deploy made is one docs/deploying.md lists for the deployer's policy.
+    called = aws_actions.actions(moto_recording, before)
+    missing = sorted(called - aws_actions.documented((ROOT / "docs" / "deploying.md").read_text()))
+    assert missing == [], f"make deploy called what docs/deploying.md does not list: {' '.join(missing)}"
     assert f"created table {STAGES[stage]}_counters" in out
     assert TOKEN not in out
 
@@ -348,3 +354,32 @@ def assert_token_survives_an_update(endpoint, monkeypatch, config, function, nam
         aws_environment_variables=dict(config["aws_environment_variables"]), wait=False)
     assert aws("lambda", endpoint).get_function_configuration(FunctionName=name)["Environment"]["Variables"][
         "COUNTER_READ_TOKEN"] == TOKEN
+
+
+def test_a_new_account_with_a_quota_of_10(project, tmp_path):
+    """Refused before anything is made, in one sentence; then, with RESERVE=no, a stage a failed first deploy left
+    half-made (a function, no stack) is deployed in one run."""
+    quota = {"MOTO_LAMBDA_CONCURRENCY_QUOTA": "10"}  # moto's PutFunctionConcurrency enforces it, as Lambda would
+    with MotoWithHttpApis(log=tmp_path / "server.log", env=quota) as server:
+        env = offline_environ(AWS_ENDPOINT_URL=server.endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
+        refused = try_make("deploy", "STAGE=dev", env=env, cwd=project)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert ("Not deploying: This account's Lambda concurrency quota is 10 with 10 unreserved, and Lambda keeps "
+                "10 unreserved, so the dev stage cannot reserve 2: ask for more in Service Quotas") in refused.stderr
+        lambdas = aws("lambda", server.endpoint)
+        assert aws("dynamodb", server.endpoint).list_tables()["TableNames"] == []
+        assert lambdas.list_functions()["Functions"] == []
+
+        from tests.test_first_deploy import function_zip
+
+        role = aws("iam", server.endpoint).create_role(
+            RoleName="counter-dev-ZappaLambdaExecutionRole",
+            AssumeRolePolicyDocument=(ROOT / "deploy" / "assume-policy.json").read_text())["Role"]["Arn"]
+        lambdas.create_function(FunctionName="counter-dev", Runtime="python3.13", Role=role,
+                                Handler="handler.lambda_handler", Code={"ZipFile": function_zip()})
+        out = make("deploy", "STAGE=dev", "RESERVE=no", env=env, cwd=project)
+        assert "Function counter-dev had no API (a first deploy stopped half-way)" in out
+        (api,) = aws("apigatewayv2", server.endpoint).get_apis()["Items"]
+        assert "Throttled stage dev of API" in out and api["Name"] == "counter-dev"
+        assert "ReservedConcurrentExecutions" not in lambdas.get_function_concurrency(FunctionName="counter-dev")
+        assert lambdas.get_function_configuration(FunctionName="counter-dev")["Handler"] == "handler.lambda_handler"
