@@ -19,6 +19,7 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                   3653)
 MAX_RETAINED_VERSIONS = 10
 MIN_ZAPPA = "0.63.0"
+X
 
 
 def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -68,6 +69,9 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
             and _whole(config.get("api_throttle_burst"), 1)):
         found.append(f'The {stage} stage needs "api_throttle_rate" (requests per second, above 0) and '
                      '"api_throttle_burst" (1 or more): they cap the bill.')
+    if "waf_rate_limit" in config and not _whole(config["waf_rate_limit"], MIN_WAF_RATE_LIMIT):
+        found.append(f'The {stage} stage\'s "waf_rate_limit" must be a whole number of requests per client IP in '
+                     f"5 minutes, {MIN_WAF_RATE_LIMIT} or more (WAF's least).")
     if config.get("log_retention_days") not in RETENTION_DAYS:
         found.append(f'The {stage} stage needs "log_retention_days", one of CloudWatch\'s values such as 14 or 30.')
     return found + _snap_start_problems(stage, config)

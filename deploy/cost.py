@@ -21,7 +21,7 @@ PRICES = {  # name: (dollars, what for)
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
     "snap_start_cache": (0.0000015046, "Lambda SnapStart (Python), per GB-second a version's snapshot is cached"),
-    "cloudfront_requests": (1.00, "CloudFront, per million HTTPS requests from viewers in the United States (Europe: $1.20)"),
+    "cloudfront_requests": (1.00, "CloudFront, per million HTTPS requests from the United States (Europe: $1.20)"),
     "waf_requests": (0.60, "AWS WAF, per million requests a web ACL inspects"),
     "waf_monthly": (6.00, "AWS WAF, a web ACL ($5) and its one rule ($1), per month"),
 }

@@ -156,7 +156,8 @@ def test_snap_start_needs_the_app_made_at_import_and_no_keep_warm():
      ("copy", "dev", {"COUNTER_READ_TOKEN": ""}, "COUNTER_READ_TOKEN is empty"),
      ("copy", "prod", {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": "PAGEVIEW,bad name"},
       "The prod function would refuse to start: COUNTER_EVENTS=")],
-    ids=["placeholder-bucket", "dev-no-token-events-set", "dev-no-token", "prod-no-events", "short-token", "empty-token",
+    ids=["placeholder-bucket", "dev-no-token-events-set", "dev-no-token", "prod-no-events", "short-token",
+         "empty-token",
          "bad-events"],
 )
 def test_make_deploy_refuses_before_touching_aws(project, where, stage, environ, sentence):

@@ -175,3 +175,11 @@ def test_zappa_older_than_0_63_is_refused(version, refused):
 
 def test_the_deploy_venv_runs_zappa_0_63_or_newer():
     assert checks.zappa_problems() == []
+
+
+@pytest.mark.parametrize("limit", [9, 0, "300", 1.5, True, None])
+def test_a_waf_rate_limit_waf_would_refuse_is_refused_first(limit):
+    prod = {**stage_settings("prod"), "waf_rate_limit": limit}
+    assert checks._guard_rail_problems("prod", prod) == [
+        'The prod stage\'s "waf_rate_limit" must be a whole number of requests per client IP in 5 minutes, 10 or '
+        "more (WAF's least)."]

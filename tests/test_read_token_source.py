@@ -73,7 +73,8 @@ def test_the_snapshot_keeps_no_token_and_a_restore_reads_it_again(ssm, tmp_path)
 
 def test_a_secret_in_secrets_manager(tmp_path):
     with mock_aws():
-        boto3.client("secretsmanager", region_name="eu-west-1").create_secret(Name="counter/test/read", SecretString=OLD)
+        secrets = boto3.client("secretsmanager", region_name="eu-west-1")
+        secrets.create_secret(Name="counter/test/read", SecretString=OLD)
         app, _ = make_app(tmp_path, "secretsmanager:counter/test/read")
         assert (summary(app, OLD), summary(app, NEW)) == (200, 401)
 
