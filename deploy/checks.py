@@ -19,7 +19,7 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                   3653)
 MAX_RETAINED_VERSIONS = 10
 MIN_ZAPPA = "0.63.0"
-X
+MIN_WAF_RATE_LIMIT = 10  # the least RateBasedStatement Limit: shape RateLimit, min 10, in botocore's wafv2 model
 
 
 def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
