@@ -63,16 +63,19 @@ def token_matches(sent: str) -> bool:
 
 def read_allowed() -> bool:
     """Whether this request may read counts: no token set, the right bearer token, or the read cookie."""
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    bearer, cookie = scheme.lower() == "bearer", request.cookies.get(COOKIE, "")
+    if secret_token.configured() and not (bearer or cookie):
+        return False  # private, and nothing to check: a hit without credentials never waits for SSM
     try:
         token = read_token()
     except StoreUnavailable:
         return False  # the token cannot be checked now: nothing private is shown, and counting goes on
     if token is None:
         return True
-    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token_matches(sent):
+    if bearer and _same(sent.strip(), token):
         return True
-    return _same(request.cookies.get(COOKIE, ""), _cookie_value(token))
+    return _same(cookie, _cookie_value(token))
 
 
 def remember(response: Response) -> None:

@@ -106,6 +106,11 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = TokenSource(where)
 
 
+def configured() -> bool:
+    """Whether the app reads its token from a parameter or secret (so it always has one)."""
+    return EXTENSION in current_app.extensions
+
+
 def read_token() -> str | None:
     """The app's read token: from its parameter or secret when it has one, else ``READ_TOKEN``."""
     source = current_app.extensions.get(EXTENSION)

@@ -106,3 +106,20 @@ def test_both_token_settings_stop_the_start(tmp_path):
     with pytest.raises(ValueError, match="^COUNTER_READ_TOKEN_FROM and COUNTER_READ_TOKEN are both set"):
         create_app({"STORE": f"sqlite:///{tmp_path}/c.sqlite3", "READ_TOKEN_FROM": f"ssm:{PARAMETER}",
                     "READ_TOKEN": OLD})
+
+
+def test_a_hit_without_credentials_never_asks_for_the_token(tmp_path):
+    """Counting stays one store call: only a request that sends a token or the cookie needs the token read."""
+    app, _ = make_app(tmp_path)
+    asked = []
+
+    class Counting:
+        def get_parameter(self, **kwargs):
+            asked.append(kwargs)
+            return {"Parameter": {"Value": OLD}}
+
+    app.extensions[secret_token.EXTENSION]._client = Counting()
+    reply = app.test_client().get("/?e=A", headers=BROWSER)
+    assert reply.status_code == 200 and "count" not in reply.json and asked == []
+    assert app.test_client().get("/summary", headers=BROWSER).status_code == 401 and asked == [
+        {"Name": PARAMETER, "WithDecryption": True}]  # a read route must say 401 for the right reason: it asks
