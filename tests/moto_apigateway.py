@@ -16,7 +16,8 @@ from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
 from moto.awslambda import urls as lambda_urls
-from moto.awslambda.models import lambda_backends
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import LambdaBackend, lambda_backends
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.core.common_models import CloudFormationModel
 from moto.server import main
@@ -169,6 +170,21 @@ def account_settings(request: Any, full_url: str, headers: Any) -> tuple[int, di
 
 
 lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = account_settings
+
+# IAM is eventually consistent: Lambda may refuse a role made seconds ago. MOTO_ROLE_NOT_READY=N refuses the first
+# N CreateFunction calls with Zappa's role as Lambda does then.
+_refusals = {"left": int(os.environ.get("MOTO_ROLE_NOT_READY", "0"))}
+_create_function = LambdaBackend.create_function
+
+
+def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
+    if _refusals["left"] > 0 and spec.get("Role", "").endswith("-ZappaLambdaExecutionRole"):
+        _refusals["left"] -= 1
+        raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+    return _create_function(self, spec)
+
+
+LambdaBackend.create_function = create_function  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -359,8 +359,9 @@ def assert_token_survives_an_update(endpoint, monkeypatch, config, function, nam
 
 def test_a_new_account_with_a_quota_of_10(project, tmp_path):
     """Refused before anything is made, in one sentence; then, with RESERVE=no, a stage a failed first deploy left
-    half-made (a function, no stack) is deployed in one run."""
-    quota = {"MOTO_LAMBDA_CONCURRENCY_QUOTA": "10"}  # moto's PutFunctionConcurrency enforces it, as Lambda would
+    half-made (a function, no stack) is deployed in one run, though Lambda refuses the new role twice at first."""
+    quota = {"MOTO_LAMBDA_CONCURRENCY_QUOTA": "10",  # moto's PutFunctionConcurrency enforces it, as Lambda would
+             "MOTO_ROLE_NOT_READY": "2"}  # and the first two CreateFunction calls find the role not assumable yet
     with MotoWithHttpApis(log=tmp_path / "server.log", env=quota) as server:
         env = offline_environ(AWS_ENDPOINT_URL=server.endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
         refused = try_make("deploy", "STAGE=dev", env=env, cwd=project)
@@ -374,12 +375,13 @@ def test_a_new_account_with_a_quota_of_10(project, tmp_path):
         from tests.test_first_deploy import function_zip
 
         role = aws("iam", server.endpoint).create_role(
-            RoleName="counter-dev-ZappaLambdaExecutionRole",
-            AssumeRolePolicyDocument=(ROOT / "deploy" / "assume-policy.json").read_text())["Role"]["Arn"]
-        lambdas.create_function(FunctionName="counter-dev", Runtime="python3.13", Role=role,
+            RoleName="an-earlier-role", AssumeRolePolicyDocument=(ROOT / "deploy" / "assume-policy.json").read_text())
+        lambdas.create_function(FunctionName="counter-dev", Runtime="python3.13", Role=role["Role"]["Arn"],
                                 Handler="handler.lambda_handler", Code={"ZipFile": function_zip()})
         out = make("deploy", "STAGE=dev", "RESERVE=no", env=env, cwd=project)
         assert "Function counter-dev had no API (a first deploy stopped half-way)" in out
+        # Lambda refused Zappa's new role twice; the deploy waited and went on, in this one run.
+        assert out.count("Lambda cannot assume the new role yet") == 2
         (api,) = aws("apigatewayv2", server.endpoint).get_apis()["Items"]
         assert "Throttled stage dev of API" in out and api["Name"] == "counter-dev"
         assert "ReservedConcurrentExecutions" not in lambdas.get_function_concurrency(FunctionName="counter-dev")
