@@ -9,8 +9,10 @@ import pytest
 
 from counter_app import create_app, deadline
 from counter_app.deadline import Deadline, OutOfTime
-from counter_app.storage.dynamodb import BATCH_ATTEMPTS, DynamoDBStorage
+from counter_app.storage.dynamodb import BATCH_ATTEMPTS, CALL_SECONDS, DynamoDBStorage
 from counter_app.store import get_store
+from deploy import checks
+from deploy.stages import stage_settings
 from tests.conftest import NOW, dynalite_app
 from tests.lambda_package import LambdaFunction, http_event
 from tests.proxy import Proxy
@@ -135,3 +137,10 @@ def test_the_packaged_handler_takes_its_deadline_from_lambdas_context(packages, 
 def get_store_of(app: Any) -> Any:
     with app.app_context():
         return get_store()
+
+
+@pytest.mark.parametrize(("seconds", "refused"), [(3, True), (4, False), (10, False), (900, False), (901, True)])
+def test_deploy_refuses_a_timeout_that_leaves_no_room_for_a_call(seconds, refused):
+    assert checks.TIMEOUT_SECONDS[0] >= deadline.MARGIN + CALL_SECONDS
+    found = checks._guard_rail_problems("prod", {**stage_settings("prod"), "timeout_seconds": seconds})
+    assert any("timeout_seconds" in problem for problem in found) is refused
