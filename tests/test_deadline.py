@@ -18,7 +18,7 @@ from tests.lambda_package import LambdaFunction, http_event
 from tests.proxy import Proxy
 
 SLOW = 1.9  # seconds a slow store takes to answer each call: inside the client's 2 s read timeout
-YEAR = {"from": "2025-11-28", "to": "2026-11-27"}  # 366 days: 732 items, 8 BatchGetItem calls of 100 keys
+YEAR = {"from": "2025-11-28", "to": "2026-11-27"}  # 365 days: 730 items, 8 BatchGetItem calls of 100 keys
 
 
 class Clock:
