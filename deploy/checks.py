@@ -11,6 +11,7 @@ from typing import Any
 
 from counter_app.auth import token_problem
 
+from .frontdoor import MAX_BODY_BYTES
 from .stages import isolated, stage_environment, stage_settings
 
 PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
@@ -20,6 +21,9 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 MAX_RETAINED_VERSIONS = 10
 MIN_ZAPPA = "0.63.0"
 MIN_WAF_RATE_LIMIT = 10  # the least RateBasedStatement Limit: shape RateLimit, min 10, in botocore's wafv2 model
+# A request's deadline is the function's timeout less 0.5 s, and a DynamoDB call may take 3 s: with less than 4 s
+# every counting request would answer 503 (counter_app/deadline.py).
+TIMEOUT_SECONDS = (4, 900)
 
 
 def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -62,6 +66,10 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
             and config["num_retained_versions"] <= MAX_RETAINED_VERSIONS):
         found.append(f'The {stage} stage needs "num_retained_versions" from 1 to {MAX_RETAINED_VERSIONS}; '
                      "Zappa keeps every version otherwise.")
+    if not (_whole(config.get("timeout_seconds", 30), TIMEOUT_SECONDS[0])
+            and config.get("timeout_seconds", 30) <= TIMEOUT_SECONDS[1]):
+        found.append(f'The {stage} stage needs "timeout_seconds" from {TIMEOUT_SECONDS[0]} to {TIMEOUT_SECONDS[1]}: '
+                     "a request needs room for one DynamoDB call (3 s) before its deadline, 0.5 s before the timeout.")
     if config.get("apigateway_enabled", True) is False:
         found.append(f"The {stage} stage has no API Gateway, so nothing would throttle its public endpoint.")
     rate = config.get("api_throttle_rate")
@@ -69,6 +77,10 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
             and _whole(config.get("api_throttle_burst"), 1)):
         found.append(f'The {stage} stage needs "api_throttle_rate" (requests per second, above 0) and '
                      '"api_throttle_burst" (1 or more): they cap the bill.')
+    body = config.get("aws_environment_variables", {}).get("COUNTER_MAX_CONTENT_LENGTH", str(MAX_BODY_BYTES))
+    if "waf_rate_limit" in config and body != str(MAX_BODY_BYTES):
+        found.append(f"The {stage} stage's front door refuses bodies over {MAX_BODY_BYTES} bytes, the app's default: "
+                     "leave COUNTER_MAX_CONTENT_LENGTH unset there.")
     if "waf_rate_limit" in config and not _whole(config["waf_rate_limit"], MIN_WAF_RATE_LIMIT):
         found.append(f'The {stage} stage\'s "waf_rate_limit" must be a whole number of requests per client IP in '
                      f"5 minutes, {MIN_WAF_RATE_LIMIT} or more (WAF's least).")

@@ -9,21 +9,29 @@ from typing import Any
 
 from .stages import stage_settings
 
-PRICES_AS_OF = "AWS list prices for US East (N. Virginia) as published in 2025, in US dollars, without free tiers"
+REGION = "eu-west-1"  # where both stages run (zappa_settings.json's aws_region)
+PRICES_AS_OF = ("AWS list prices for Europe (Ireland), eu-west-1, from AWS's Price List offer files published in "
+                "September and October 2026, in US dollars, without free tiers")
 PRICES = {  # name: (dollars, what for)
     "rest_api": (3.50, "API Gateway REST API, per million requests (the first 333 million a month)"),
-    "http_api": (1.00, "API Gateway HTTP API, per million requests (the first 300 million a month)"),
+    "http_api": (1.11, "API Gateway HTTP API, per million requests, each metered in 512 KB steps (the first 300 "
+                       "million a month)"),
     "lambda_requests": (0.20, "Lambda, per million requests"),
     "x86_64": (0.0000166667, "Lambda on x86_64, per GB-second"),
     "arm64": (0.0000133334, "Lambda on arm64, per GB-second"),
-    "write_units": (0.625, "DynamoDB on-demand, per million write request units (since 1 November 2024)"),
-    "logs_ingested": (0.50, "CloudWatch Logs, per GB ingested"),
+    "write_units": (0.705, "DynamoDB on-demand, per million write request units"),
+    "logs_ingested": (0.57, "CloudWatch Logs, per GB ingested"),
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
-    "snap_start_cache": (0.0000015046, "Lambda SnapStart (Python), per GB-second a version's snapshot is cached"),
-    "cloudfront_requests": (1.00, "CloudFront, per million HTTPS requests from the United States (Europe: $1.20)"),
-    "waf_requests": (0.60, "AWS WAF, per million requests a web ACL inspects"),
-    "waf_monthly": (6.00, "AWS WAF, a web ACL ($5) and its one rule ($1), per month"),
+    "snap_start_cache": (0.0000015046, "Lambda SnapStart (Python), per GB-second a version's snapshot is cached "
+                                       "(US East's price: we found none published for Ireland)"),
+    "snap_start_restore": (0.0001397998, "Lambda SnapStart (Python), per GB restored (US East's price, likewise)"),
+    "public_ipv4": (0.005, "A public IPv4 address, per hour (since 1 February 2024)"),
+    "cloudfront_requests": (1.20, "CloudFront, per million HTTPS requests from viewers in Europe (United States: "
+                                  "$1.00)"),
+    "cloudfront_to_origin": (0.02, "CloudFront, data transfer to the origin, per GB (Europe and the United States)"),
+    "waf_requests": (0.60, "AWS WAF, per million requests a web ACL inspects (every region)"),
+    "waf_monthly": (7.00, "AWS WAF, a web ACL ($5) and its two rules ($1 each), per month (every region)"),
 }
 MONTH_SECONDS = 30 * 86400
 GB = 1024**3
@@ -36,6 +44,11 @@ ROUTES = {"v1": 2, "v2": 1}
 # (anyone may send one), that write is a TransactWriteItems with the id's Put (under 1 KB), and
 # DynamoDB bills transactional writes twice: 2 x (32 + 1).
 WRITE_UNITS_PER_REQUEST = 2 * (32 + 1)
+# HTTP APIs meter a request in 512 KB steps and take payloads up to 10 MB: one flooding request with the largest
+# body bills as 20 (12 even if only Lambda's 6 MB reached the function). No setting caps a body before that.
+HTTP_API_STEP_BYTES = 512 * 1024
+LARGEST_BODY_BYTES = 10 * 1024 * 1024
+FRONT_DOOR_BODY_BYTES = 16 * 1024  # the front door's WAF refuses a larger body (deploy/frontdoor.py)
 LOG_BYTES_PER_REQUEST = 1024  # Lambda's START, END and REPORT lines (about 350 bytes) and one app line
 LARGEST_REPLY_BYTES = 48 * 1024  # /openapi.json and its headers: the largest reply without the read token
 
@@ -45,39 +58,54 @@ def requests_per_month(config: dict[str, Any]) -> int:
     return round(config["api_throttle_rate"] * ROUTES[config.get("apigateway_version", "v1")] * MONTH_SECONDS)
 
 
+def metered(config: dict[str, Any]) -> int:
+    """How many requests API Gateway bills for one with the largest body: a REST API one, an HTTP API one per 512 KB.
+
+    Behind the front door no body over FRONT_DOOR_BODY_BYTES reaches API Gateway (WAF refuses it), so one."""
+    largest = FRONT_DOOR_BODY_BYTES if config.get("waf_rate_limit") is not None else LARGEST_BODY_BYTES
+    return 1 if config.get("apigateway_version", "v1") == "v1" else -(-largest // HTTP_API_STEP_BYTES)
+
+
 def worst_case(config: dict[str, Any]) -> dict[str, float]:
     """Each line of the stage's worst monthly bill, in US dollars."""
     requests = requests_per_month(config)
     # No more instances than reserved, none busy longer than its timeout.
     busy = min(requests * config["timeout_seconds"], config["lambda_concurrency"] * MONTH_SECONDS)
     logs_gb = requests * LOG_BYTES_PER_REQUEST / GB
+    door = "rest_api" if config.get("apigateway_version", "v1") == "v1" else "http_api"
     return {
-        "API Gateway": requests / 1e6 * _price("rest_api" if config.get("apigateway_version", "v1") == "v1"
-                                               else "http_api"),
+        "API Gateway": requests * metered(config) / 1e6 * _price(door),
         "Lambda requests": requests / 1e6 * _price("lambda_requests"),
         "Lambda compute": busy * config["memory_size"] / 1024 * _price(config.get("architecture", "x86_64")),
         "DynamoDB writes": requests * WRITE_UNITS_PER_REQUEST / 1e6 * _price("write_units"),
         "CloudWatch Logs": logs_gb * (_price("logs_ingested") + config["log_retention_days"] / 30
                                       * _price("logs_stored")),
         "Data transfer out": requests * LARGEST_REPLY_BYTES / GB * _price("transfer_out"),
-        # Every retained version keeps its snapshot cached while it is active.
-        "SnapStart cache": (config["num_retained_versions"] * config["memory_size"] / 1024 * MONTH_SECONDS
+        "SnapStart cache": (snap_start_versions(config) * config["memory_size"] / 1024 * MONTH_SECONDS
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
         **front_door(config, requests),
     }
 
 
+def snap_start_versions(config: dict[str, Any]) -> int:
+    """The published versions that hold a cached snapshot: Zappa 0.63 keeps ``num_retained_versions``, then publishes one
+    more to apply the new configuration (zappa/core.py, update_lambda_function and update_lambda_configuration)."""
+    return config["num_retained_versions"] + 1
+
+
 def front_door(config: dict[str, Any], requests: float) -> dict[str, float]:
     """The front door's lines (``waf_rate_limit``: CloudFront and a WAF web ACL): its fixed price, and CloudFront's
-    and WAF's price for the requests the throttle admits. What they refuse is billed too: see docs/abuse.md."""
+    and WAF's price for the requests the throttle admits, each with a body of at most FRONT_DOOR_BODY_BYTES on its
+    way to the origin. What they refuse is billed too: see docs/abuse.md."""
     if config.get("waf_rate_limit") is None:
-        return {"WAF web ACL and rule": 0.0, "CloudFront and WAF requests": 0.0}
-    return {"WAF web ACL and rule": _price("waf_monthly"),
-            "CloudFront and WAF requests": requests / 1e6 * (_price("cloudfront_requests") + _price("waf_requests"))}
+        return {"WAF web ACL and rules": 0.0, "CloudFront and WAF requests": 0.0}
+    to_origin = requests * FRONT_DOOR_BODY_BYTES / GB * _price("cloudfront_to_origin")
+    return {"WAF web ACL and rules": _price("waf_monthly"),
+            "CloudFront and WAF requests": requests / 1e6 * refused_per_million() + to_origin}
 
 
 def refused_per_million() -> float:
-    """What each million requests the front door refuses (WAF's 429) costs: CloudFront's and WAF's request price."""
+    """What each million requests the front door refuses (WAF's 429 or 413) costs: CloudFront's and WAF's price."""
     return _price("cloudfront_requests") + _price("waf_requests")
 
 
@@ -112,6 +140,7 @@ def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
         "| reserved concurrency × memory | " + " | ".join(
             f"{c['lambda_concurrency']} × {c['memory_size']} MB" for c in configs) + " |",
         "| requests a month, at most | " + " | ".join(f"{requests_per_month(c) / 1e6:.2f} M" for c in configs) + " |",
+        "| each billed by API Gateway as | " + " | ".join(f"{metered(c)} requests" for c in configs) + " |",
     ]
     rows += [f"| {line} | " + " | ".join(f"${bill[line]:,.2f}" for bill in bills) + " |" for line in bills[0]]
     rows.append("| **total** | " + " | ".join(f"**${sum(bill.values()):,.2f}**" for bill in bills) + " |")

@@ -3,8 +3,9 @@
 An HTTP API cannot carry AWS WAF, and its stage throttle is one limit shared by every caller. So a stage with
 ``"waf_rate_limit"`` (requests per client IP in :data:`WINDOW_SECONDS`) gets, after Zappa:
 
-- a WAFv2 web ACL ``counter-STAGE`` of scope CLOUDFRONT (which lives in us-east-1) whose one rule, a rate-based
-  rule keyed on the client's IP, answers 429 JSON to an address over the limit until it slows down;
+- a WAFv2 web ACL ``counter-STAGE`` of scope CLOUDFRONT (which lives in us-east-1) whose rate-based rule keyed on
+  the client's IP answers 429 JSON to an address over the limit until it slows down, and whose second rule answers
+  413 to a body over 16 KB, the app's own limit, before API Gateway bills it per 512 KB;
 - a CloudFront distribution (comment ``counter-STAGE``) in front of the stage's ``execute-api`` address, with that
   web ACL, no caching, and every viewer header but ``Host`` passed on (AllViewerExceptHostHeader, which includes
   ``CloudFront-Viewer-Address``).
@@ -20,6 +21,8 @@ from typing import Any
 WAF_REGION = "us-east-1"  # CLOUDFRONT-scoped web ACLs live there (WAF API reference, Scope)
 WINDOW_SECONDS = 300
 RULE = "per-client-ip"
+BODY_RULE = "body-too-large"
+MAX_BODY_BYTES = 16 * 1024  # the app's own MAX_CONTENT_LENGTH default; a stage that raises it has no front door
 REFUSAL = "too-many-from-this-address"
 # CloudFront managed policies (using-managed-cache-policies.html, using-managed-origin-request-policies.html).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -37,7 +40,8 @@ def _visibility(name: str) -> dict[str, Any]:
 
 
 def rules(limit: int) -> list[dict[str, Any]]:
-    """The web ACL's one rule: block an address that sent more than ``limit`` requests in the window."""
+    """The web ACL's rules: refuse an address that sent more than ``limit`` requests in the window, and a body
+    larger than the app accepts (which API Gateway would bill per 512 KB and CloudFront per GB to the origin)."""
     return [{
         "Name": RULE, "Priority": 0,
         "Statement": {"RateBasedStatement": {"Limit": limit, "AggregateKeyType": "IP",
@@ -46,11 +50,23 @@ def rules(limit: int) -> list[dict[str, Any]]:
             "ResponseCode": 429, "CustomResponseBodyKey": REFUSAL,
             "ResponseHeaders": [{"Name": "Retry-After", "Value": str(WINDOW_SECONDS)}]}}},
         "VisibilityConfig": _visibility(RULE),
+    }, {
+        "Name": BODY_RULE, "Priority": 1,
+        # A CLOUDFRONT web ACL inspects the first 16 KB of a body; MATCH treats a longer one as matching.
+        "Statement": {"SizeConstraintStatement": {
+            "FieldToMatch": {"Body": {"OversizeHandling": "MATCH"}}, "ComparisonOperator": "GT",
+            "Size": MAX_BODY_BYTES, "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+        "Action": {"Block": {"CustomResponse": {"ResponseCode": 413, "CustomResponseBodyKey": BODY_RULE}}},
+        "VisibilityConfig": _visibility(BODY_RULE),
     }]
 
 
-BODIES = {REFUSAL: {"ContentType": "APPLICATION_JSON", "Content": json.dumps(
-    {"status": "failure", "message": "Too many requests from your address: please slow down and retry later."})}}
+BODIES = {
+    REFUSAL: {"ContentType": "APPLICATION_JSON", "Content": json.dumps(
+        {"status": "failure", "error": "Too many requests from your address: please slow down and retry later."})},
+    BODY_RULE: {"ContentType": "APPLICATION_JSON", "Content": json.dumps(
+        {"status": "failure", "error": f"The body is larger than {MAX_BODY_BYTES} bytes; nothing was counted."})},
+}
 
 
 def web_acl(wafv2: Any, name: str, limit: int) -> tuple[str, str]:

@@ -331,10 +331,12 @@ def assert_front_door(endpoint: str, name: str, api: str, out: str) -> None:
     wafv2 = boto3.client("wafv2", endpoint_url=endpoint, region_name="us-east-1")
     (summary,) = [acl for acl in wafv2.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] if acl["Name"] == name]
     acl = wafv2.get_web_acl(Name=name, Scope="CLOUDFRONT", Id=summary["Id"])["WebACL"]
-    (rule,) = acl["Rules"]
-    assert rule["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP",
+    rate, body = acl["Rules"]
+    assert rate["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP",
                                                        "EvaluationWindowSec": 300}
-    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    assert body["Statement"]["SizeConstraintStatement"]["Size"] == 16 * 1024
+    assert body["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
     assert acl["DefaultAction"] == {"Allow": {}}
     cloudfront = aws("cloudfront", endpoint)
     (distribution,) = [d for d in cloudfront.list_distributions()["DistributionList"]["Items"] if d["Comment"] == name]

@@ -183,3 +183,15 @@ def test_a_waf_rate_limit_waf_would_refuse_is_refused_first(limit):
     assert checks._guard_rail_problems("prod", prod) == [
         'The prod stage\'s "waf_rate_limit" must be a whole number of requests per client IP in 5 minutes, 10 or '
         "more (WAF's least)."]
+
+
+def test_the_front_door_keeps_the_apps_body_limit():
+    """WAF refuses a body over 16 KB: a stage behind it must not let the app wait for larger ones."""
+    prod = stage_settings("prod")
+    larger = {**prod, "aws_environment_variables": {**prod["aws_environment_variables"],
+                                                    "COUNTER_MAX_CONTENT_LENGTH": "65536"}}
+    assert checks._guard_rail_problems("prod", larger) == [
+        "The prod stage's front door refuses bodies over 16384 bytes, the app's default: leave "
+        "COUNTER_MAX_CONTENT_LENGTH unset there."]
+    assert checks._guard_rail_problems("dev", {**stage_settings("dev"), **{
+        "aws_environment_variables": larger["aws_environment_variables"]}}) == []
