@@ -23,8 +23,8 @@ def source(config: Mapping[str, Any]) -> tuple[str, str] | None:
 def grant(config: Mapping[str, Any]) -> dict[str, Any]:
     """The role's one statement for the token: read that parameter or secret, nothing else.
 
-    A SecureString encrypted with the AWS managed key ``aws/ssm`` needs no ``kms:Decrypt`` of its own: that key's
-    policy lets the account's principals use it through SSM.
+    A SecureString encrypted with the AWS managed key ``aws/ssm`` needs no ``kms:Decrypt`` of its own: that key
+    "grants Decrypt permission to all IAM principals in the AWS account" (SSM user guide, ps-restrict-decryption).
     """
     kind, name = source(config) or ("", "")
     region = config["aws_region"]
