@@ -187,3 +187,13 @@ def test_no_rules_no_reads(app):
     app.extensions["counter.store"] = None  # any read would fail
     result = app.test_cli_runner().invoke(args=["alerts", "check"])
     assert result.exit_code == 0 and "No alert rules" in result.output
+
+
+def test_the_dashboard_shows_the_rules_and_when_each_last_fired(make_app):
+    with Receiver() as receiver:
+        app = make_app(settings(receiver.url, "below", "above"))
+        checked(app)
+    page = app.test_client().get("/dashboard").get_data(as_text=True)
+    assert '<tr data-rule="below"><th scope="row">below</th><td>fewer than 1 SIGNUP by 10:00</td><td>team</td>' \
+           '<td><time datetime="2026-11-27T12:00:00+00:00">2026-11-27 12:00</time></td></tr>' in page
+    assert '<tr data-rule="above"><th scope="row">above</th>' in page and "<td>never</td>" in page
