@@ -71,13 +71,14 @@ def load(setting: Any) -> list[Rule]:
     if setting is None or setting == "":
         return []
     try:
-        return _rules(_document(setting))
+        return _rules(document(setting))
     except (KeyError, TypeError, ValueError, BadRequest) as exc:
         said = exc.description if isinstance(exc, BadRequest) else str(exc).strip("'\"")
         raise ValueError(f"COUNTER_ALERTS: {said}") from None
 
 
-def _document(setting: Any) -> dict[str, Any]:
+def document(setting: Any) -> dict[str, Any]:
+    """The rules document that ``setting`` holds or names, not yet checked."""
     if isinstance(setting, dict):
         return setting
     text = str(setting).strip()
