@@ -197,3 +197,25 @@ def test_the_dashboard_shows_the_rules_and_when_each_last_fired(make_app):
     assert '<tr data-rule="below"><th scope="row">below</th><td>fewer than 1 SIGNUP by 10:00</td><td>team</td>' \
            '<td><time datetime="2026-11-27T12:00:00+00:00">2026-11-27 12:00</time></td></tr>' in page
     assert '<tr data-rule="above"><th scope="row">above</th>' in page and "<td>never</td>" in page
+
+
+def test_the_rule_in_the_docs_tells_slack_once_when_sign_ups_stop(tmp_path):
+    """docs/alerts.md's rule and message, at 14:15 in Paris: 240 pages seen since 08:00, and no sign-up."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "alerts.md").read_text()
+    document = json.loads(text.split("```json\n")[1].split("```")[0])
+    quoted = text.split("\n> ")[1].split("\n")[0]
+    with Receiver() as receiver:
+        document["webhooks"]["team"]["url"] = receiver.url
+        paris = NOW.replace(hour=13, minute=15)  # 14:15 in Paris, UTC+1 in November
+        app = create_app({"STORE": f"sqlite:///{tmp_path}/d.sqlite3", "TIMEZONE": "Europe/Paris", "ALERTS": document,
+                          "ALERTS_ALLOW_PRIVATE": ALLOW, "CLOCK": lambda: paris})
+        with app.app_context():
+            get_store().observe(f"{TODAY}08", {"SIGNUP": 7, "PAGEVIEW": 60})
+            get_store().set(TODAY, "SIGNUP", 7)
+            get_store().set(TODAY, "PAGEVIEW", 300)
+        checked(app)
+        checked(app)
+        (message,) = [json.loads(body) for _, _, body in receiver.requests]
+    assert message == {"text": quoted}
