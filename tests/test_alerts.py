@@ -43,8 +43,8 @@ def make_app(request, tmp_path, monkeypatch):
     """An app with the given settings on each store."""
     def make(config: dict):
         if request.param == "sqlite":
-            return create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.sqlite3", "CLOCK": lambda: NOW,
-                               **config})
+            store = f"sqlite:///{tmp_path}/{uuid.uuid4().hex}.sqlite3"
+            return create_app({"TESTING": True, "STORE": store, "CLOCK": lambda: NOW, **config})
         return dynalite_app(request.getfixturevalue("dynalite"), monkeypatch, **config)
     return make
 
@@ -219,3 +219,17 @@ def test_the_rule_in_the_docs_tells_slack_once_when_sign_ups_stop(tmp_path):
         checked(app)
         (message,) = [json.loads(body) for _, _, body in receiver.requests]
     assert message == {"text": quoted}
+
+
+def test_a_mark_is_taken_once_a_period_and_released_only_for_its_period(make_app):
+    with make_app({}).app_context():
+        store = get_store()
+        assert store.mark("fired:x", TODAY, "first") is True
+        assert store.mark("fired:x", TODAY, "again") is False
+        assert store.mark("fired:x", YESTERDAY, "older") is False
+        store.unmark("fired:x", YESTERDAY)  # not the period held: nothing changes
+        assert store.alert_state(seen=False).marks == {"fired:x": (TODAY, "first")}
+        store.unmark("fired:x", TODAY)
+        assert store.alert_state().marks == {}
+        assert store.mark("fired:x", TODAY, "retried") is True
+        assert store.get([TODAY, YESTERDAY]) == {} and list(store.dump()) == []  # bookkeeping, never counts

@@ -71,4 +71,5 @@ def test_the_bill_counts_a_check_every_quarter_hour_and_a_scrape_a_minute():
     assert cost.checks_per_month(stage_settings("dev")) == 30 * 24 * 4
     assert cost.SCRAPES_PER_MONTH == 30 * 24 * 60
     with pytest.raises(ValueError, match="not cron"):
-        cost.checks_per_month({"events": [{"function": "counter_app.alerts.scheduled", "expression": "cron(0 * * * ? *)"}]})
+        cost.checks_per_month({"events": [{"function": "counter_app.alerts.scheduled",
+                                           "expression": "cron(0 * * * ? *)"}]})

@@ -77,8 +77,9 @@ def _act(verdict: check.Verdict, now: check.Moment, *, dry_run: bool, sleep: Any
         return ("quiet, fired earlier today" if fired_today else "quiet"), True
     if dry_run:
         return f"would send {state} to {rule.to.name}", True
-    if fired_today and state == "fired" or not get_store().mark(f"{state}:{rule.name}", now.today,
-                                                                now.local.isoformat()):
+    taken = not (fired_today and state == "fired") and get_store().mark(
+        f"{state}:{rule.name}", now.today, now.local.isoformat())
+    if not taken:  # an earlier check, or one running now, has sent it
         return f"{state} already today, not sent again", True
     message = check.alert(verdict, state, now.today, now.local, str(now.local.tzinfo))
     payload = webhook.body(rule.to, message)

@@ -39,10 +39,6 @@ class Moment:
     state: AlertState
     this_hour: dict[str, int]
 
-    @property
-    def hour(self) -> str:
-        return f"{self.today}{self.local.hour:02d}"
-
 
 def hour_key(moment: datetime) -> str:
     """``2026112714``: a local time's day and hour, as observations are keyed."""
@@ -73,9 +69,9 @@ def _below(rule: Rule, now: Moment) -> Verdict:
     count = now.counts.get(now.today, {}).get(rule.event, 0)
     if now.local.time() < rule.by:
         return Verdict(rule, False, f"{count} {rule.event} so far; checked from {rule.by:%H:%M}")
-    return Verdict(rule, count < rule.fewer_than,
-                   f"{count} {rule.event} today by {_at(now)}, {'fewer than' if count < rule.fewer_than else 'at least'}"
-                   f" {rule.fewer_than}")
+    low = count < rule.fewer_than
+    return Verdict(rule, low, f"{count} {rule.event} today by {_at(now)}, {'fewer than' if low else 'at least'} "
+                              f"{rule.fewer_than}")
 
 
 def _against_median(rule: Rule, now: Moment) -> Verdict:

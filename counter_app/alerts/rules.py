@@ -16,6 +16,7 @@ from .. import params
 KINDS = ("below", "above", "drop", "zero")
 FORMATS = ("slack", "discord", "json")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
+CLOCK = re.compile(r"[0-9]{2}:[0-5][0-9]")
 MAX_RULES = 20
 MAX_EVENTS = 5  # distinct events the rules name: bounds the observations a check keeps, so its reads (docs/alerts.md)
 MAX_HISTORY_DAYS = 28
@@ -178,7 +179,6 @@ def _number(rule: str, key: str, value: Any, kind: type, low: float, high: float
 
 
 def _clock(rule: str, key: str, value: Any) -> time:
-    try:
-        return time.fromisoformat(value) if isinstance(value, str) and len(value) == 5 else time.fromisoformat("x")
-    except ValueError:
-        raise ValueError(f"rule {rule!r}: {key!r} must be a local time such as \"14:00\"") from None
+    if isinstance(value, str) and CLOCK.fullmatch(value) and int(value[:2]) < 24:
+        return time(int(value[:2]), int(value[3:]))
+    raise ValueError(f"rule {rule!r}: {key!r} must be a local time such as \"14:00\"")

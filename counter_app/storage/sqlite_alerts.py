@@ -28,7 +28,8 @@ class SQLiteAlerts:
         run = self._execute  # type: ignore[attr-defined]
         return AlertState(
             marks={name: (period, at) for name, period, at in run(f"SELECT name, period, at FROM {marks}")},
-            seen={hour: json.loads(counts) for hour, counts in run(f"SELECT hour, counts FROM {hours}")} if seen else {},
+            seen={hour: json.loads(counts) for hour, counts in run(f"SELECT hour, counts FROM {hours}")}
+            if seen else {},
         )
 
     def mark(self, name: str, period: int, when: str) -> bool:
@@ -41,7 +42,8 @@ class SQLiteAlerts:
 
     def unmark(self, name: str, period: int) -> None:
         marks = self._marks
-        self._execute(f"DELETE FROM {marks} WHERE name = ? AND period = ?", (name, period))  # type: ignore[attr-defined]
+        run = self._execute  # type: ignore[attr-defined]
+        run(f"DELETE FROM {marks} WHERE name = ? AND period = ?", (name, period))
 
     def observe(self, hour: str, counts: dict[str, int], forget: Sequence[str] = ()) -> None:
         seen = self._seen
