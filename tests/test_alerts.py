@@ -233,3 +233,19 @@ def test_a_mark_is_taken_once_a_period_and_released_only_for_its_period(make_app
         assert store.alert_state().marks == {}
         assert store.mark("fired:x", TODAY, "retried") is True
         assert store.get([TODAY, YESTERDAY]) == {} and list(store.dump()) == []  # bookkeeping, never counts
+
+
+def test_make_deploy_gives_the_function_its_rules_inline_and_refuses_bad_ones(tmp_path):
+    from deploy import checks
+    from deploy.stages import function_environment
+
+    rules = tmp_path / "alerts.toml"
+    rules.write_text('[webhooks.team]\nurl = "https://hooks.slack.com/services/T/B/X"\n\n[[rules]]\nname = "s"\n'
+                     'kind = "below"\nevent = "SIGNUP"\nfewer_than = 1\nby = "14:00"\nto = "team"\n')
+    given = function_environment("dev", {"COUNTER_ALERTS": str(rules), "COUNTER_ALERTS_SECRET": "s" * 16})
+    assert json.loads(given["COUNTER_ALERTS"])["rules"] == [
+        {"name": "s", "kind": "below", "event": "SIGNUP", "fewer_than": 1, "by": "14:00", "to": "team"}]
+    assert given["COUNTER_ALERTS_SECRET"] == "s" * 16
+    found = checks.problems("dev", {"COUNTER_READ_TOKEN": "t" * 16, "COUNTER_ALERTS": '{"rules": 5}'})
+    assert "The dev function would refuse to start: COUNTER_ALERTS: 'rules' must be a list of at most 20 rules." \
+        in found

@@ -74,7 +74,8 @@ def load(setting: Any) -> list[Rule]:
     try:
         return _rules(document(setting))
     except (KeyError, TypeError, ValueError, BadRequest) as exc:
-        said = exc.description if isinstance(exc, BadRequest) else str(exc).strip("'\"")
+        said = exc.description if isinstance(exc, BadRequest) else (
+            f"missing {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc))
         raise ValueError(f"COUNTER_ALERTS: {said}") from None
 
 
@@ -147,7 +148,7 @@ def _rule(spec: Any, hooks: dict[str, Webhook]) -> Rule:
     if missing or unknown:
         raise ValueError(f"rule {name!r}: " + (f"needs {', '.join(sorted(missing))}" if missing
                                                 else f"has no field {', '.join(sorted(unknown))}"))
-    if spec.get("to") not in hooks:
+    if not isinstance(spec.get("to"), str) or spec["to"] not in hooks:
         raise ValueError(f"rule {name!r}: 'to' must name one of the webhooks")
     values: dict[str, Any] = {"event": params.event_name(spec.get("event"), "event")}
     for key, kind_of, low, high in (("fewer_than", int, 1, 2**63 - 1), ("times", float, 1.0, 1000.0),
