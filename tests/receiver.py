@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -11,9 +12,11 @@ class Receiver:
     """Records each POST (path, headers, body); answers the next of ``statuses``, then 200.
 
     :param statuses: the status of each request in turn, such as ``[500, 500]`` for two failures first.
+    :param tls: a server context: the receiver then speaks https, and its URL names ``host``.
     """
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, *, tls: ssl.SSLContext | None = None,
+                 host: str = "127.0.0.1") -> None:
         self.statuses = list(statuses or [])
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.lock = threading.Lock()
@@ -34,7 +37,9 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.server.server_address[1]}/hook"
 
     def __enter__(self) -> Self:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

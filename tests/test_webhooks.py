@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 
 import pytest
 
@@ -147,3 +148,39 @@ def test_rules_come_from_a_toml_file_named_in_the_environment(tmp_path, monkeypa
     (rule,) = app.extensions["counter.alerts"]
     assert rule.describe() == "no SIGNUP for 6 hours while PAGEVIEW counted more than 100"
     assert app.config["ALERTS_SECRET"] == "0" * 16
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch):
+    """A second DNS answer (rebinding to a private address) cannot redirect the message: nothing resolves twice."""
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "hooks.example":
+            return real(host, *args, **kwargs)
+        answers.append(host)
+        return real("127.0.0.1" if len(answers) == 1 else "10.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with Receiver(host="hooks.example") as receiver:
+        hook = Webhook("t", receiver.url, "slack")
+        assert webhook.send(hook, b"{}", secret=None, allowed=webhook.networks("127.0.0.1/32")) == 1
+        ((_, headers, _),) = receiver.requests
+    assert answers == ["hooks.example"] and headers["Host"] == f"hooks.example:{receiver.url.split(':')[2][:-5]}"
+
+
+def test_https_checks_the_certificate_of_the_urls_host_at_the_pinned_address(tmp_path, monkeypatch):
+    from tests.certificates import authority
+
+    ca, server = authority(tmp_path, "hooks.example")
+    monkeypatch.setattr(webhook, "tls_context", lambda: ssl.create_default_context(cafile=ca))
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "127.0.0.1" if host.endswith(".example") else host, *args, **kwargs))
+    allowed = webhook.networks("127.0.0.1/32")
+    with Receiver(tls=server, host="hooks.example") as receiver:
+        assert webhook.send(Webhook("t", receiver.url, "slack"), b"{}", secret=None, allowed=allowed) == 1
+        wrong = receiver.url.replace("hooks.example", "other.example")
+        with pytest.raises(webhook.Undelivered, match="Hostname mismatch"):  # the certificate names another host
+            webhook.send(Webhook("t", wrong, "slack"), b"{}", secret=None, allowed=allowed, sleep=lambda s: None)
+        assert len(receiver.requests) == 1

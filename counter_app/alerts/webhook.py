@@ -104,6 +104,8 @@ def send(hook: Webhook, payload: bytes, *, secret: str | None, allowed: Sequence
     for attempt in range(1, ATTEMPTS + 1):
         try:
             status = _post(hook.url, target, payload, headers)
+        except ssl.SSLCertVerificationError as exc:  # not a passing fault: no retry will fix it
+            raise Undelivered(f"webhook {hook.name}: {exc.verify_message}") from None
         except (OSError, http.client.HTTPException) as exc:  # timeouts, refused or reset connections
             status, problem = 0, type(exc).__name__
         if 200 <= status < 300:
@@ -131,6 +133,11 @@ def _post(url: str, target: str, payload: bytes, headers: dict[str, str]) -> int
         conn.close()
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted authorities, with host names checked: what every https webhook is verified against."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """A connection to the checked address, naming the URL's host in ``Host``."""
 
@@ -146,7 +153,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     """The same over TLS, the certificate checked against the URL's host."""
 
     def __init__(self, host: str, port: int, target: str) -> None:
-        super().__init__(host, port, timeout=ATTEMPT_TIMEOUT, context=ssl.create_default_context())
+        super().__init__(host, port, timeout=ATTEMPT_TIMEOUT, context=tls_context())
         self.target = target
 
     def connect(self) -> None:
