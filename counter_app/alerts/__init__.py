@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -33,7 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(alerts_command)
 
 
-def run(*, dry_run: bool = False, sleep: Any = time.sleep) -> tuple[list[str], bool]:
+def run(*, dry_run: bool = False, sleep: Callable[[float], None] = time.sleep) -> tuple[list[str], bool]:
     """Check every rule once; send what fires (unless ``dry_run``, which writes and sends nothing).
 
     :return: one line per rule, and whether every message that had to go went.
@@ -63,7 +64,9 @@ def run(*, dry_run: bool = False, sleep: Any = time.sleep) -> tuple[list[str], b
     return lines, delivered
 
 
-def _act(verdict: check.Verdict, now: check.Moment, *, dry_run: bool, sleep: Any, deadline: float) -> tuple[str, bool]:
+def _act(
+    verdict: check.Verdict, now: check.Moment, *, dry_run: bool, sleep: Callable[[float], None], deadline: float
+) -> tuple[str, bool]:
     """Send the rule's message if it fires (or resolves) and this check takes its mark for the day."""
     rule, marks = verdict.rule, now.state.marks
     if verdict.firing is None:
