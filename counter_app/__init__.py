@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
+    "REQUEST_SECONDS": 10,  # a request's time for the store, off Lambda (on Lambda: the function's remaining time)
     "ALERTS": None,  # alert rules and webhooks: inline JSON, or a .json or .toml file (docs/alerts.md)
     "ALERTS_SECRET": None,  # signs json webhooks' bodies (X-Counter-Signature)
     "ALERTS_ALLOW_PRIVATE": None,  # private networks webhooks may reach, such as "127.0.0.1/32"; else none
@@ -68,10 +69,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import alerts, auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, metrics
-    from . import openapi, policy, snapstart, store, transfer, web
+    from . import alerts, auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers, logs
+    from . import metrics, openapi, policy, snapstart, store, transfer, web
 
     logs.init_app(app)
+    deadline.init_app(app)
     auth.init_app(app)
     body.init_app(app)
     days.init_app(app)
