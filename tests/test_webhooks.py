@@ -184,3 +184,11 @@ def test_https_checks_the_certificate_of_the_urls_host_at_the_pinned_address(tmp
         with pytest.raises(webhook.Undelivered, match="Hostname mismatch"):  # the certificate names another host
             webhook.send(Webhook("t", wrong, "slack"), b"{}", secret=None, allowed=allowed, sleep=lambda s: None)
         assert len(receiver.requests) == 1
+
+
+def test_no_attempt_starts_after_the_checks_deadline():
+    with Receiver() as receiver:
+        hook = Webhook("t", receiver.url, "slack")
+        with pytest.raises(webhook.Undelivered, match="no time left"):
+            webhook.send(hook, b"{}", secret=None, allowed=webhook.networks("127.0.0.1/32"), deadline=0.0)
+        assert receiver.requests == []

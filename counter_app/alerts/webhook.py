@@ -97,6 +97,8 @@ def send(hook: Webhook, payload: bytes, *, secret: str | None, allowed: Sequence
     :raises Undelivered: if no attempt was accepted.
     """
     target = address(hook.url, allowed)
+    if deadline is not None and time.monotonic() > deadline:
+        raise Undelivered(f"webhook {hook.name}: no time left in this check")
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if secret:
         headers[SIGNATURE] = sign(payload, secret)
