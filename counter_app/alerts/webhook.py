@@ -77,7 +77,8 @@ def address(url: str, allowed: Sequence[Network]) -> str:
             raise Refused(f"{parts.hostname} resolves to {ip}, a private or reserved address; "
                           "COUNTER_ALERTS_ALLOW_PRIVATE may open it")
         if parts.scheme != "https" and not opened:
-            raise Refused(f"{url.split('?')[0]} is not https: only an allowed private address may use http")
+            # The host alone: a webhook's path is often its secret (Slack's and Discord's are).
+            raise Refused(f"http://{parts.hostname} is not https: only an allowed private address may use http")
     return str(addresses[0])
 
 
