@@ -249,3 +249,20 @@ def test_make_deploy_gives_the_function_its_rules_inline_and_refuses_bad_ones(tm
     found = checks.problems("dev", {"COUNTER_READ_TOKEN": "t" * 16, "COUNTER_ALERTS": '{"rules": 5}'})
     assert "The dev function would refuse to start: COUNTER_ALERTS: 'rules' must be a list of at most 20 rules." \
         in found
+
+
+def test_zero_counts_real_hours_across_a_change_of_clocks(tmp_path):
+    """29 March 2026 in Paris: 01:59 CET is followed by 03:00 CEST. At 07:30, six real hours ago was 00:30."""
+    from datetime import datetime, timezone
+
+    at = datetime(2026, 3, 29, 5, 30, tzinfo=timezone.utc)  # 07:30 CEST
+    with Receiver() as receiver:
+        config = settings(receiver.url, "zero")
+        app = create_app({"STORE": f"sqlite:///{tmp_path}/z.sqlite3", "TIMEZONE": "Europe/Paris",
+                          "CLOCK": lambda: at, **config})
+        with app.app_context():
+            get_store().observe("2026032900", {"CHECKOUT": 1, "PAGEVIEW": 10})
+            get_store().set(20260329, "CHECKOUT", 1)
+            get_store().set(20260329, "PAGEVIEW", 200)
+        (line,) = checked(app)
+    assert line.startswith("zero: fired") and "since 00:00" in line

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .. import days
@@ -96,7 +96,8 @@ def _against_median(rule: Rule, now: Moment) -> Verdict:
 
 def _zero(rule: Rule, now: Moment) -> Verdict:
     """No ``event`` since the first check of the hour ``hours`` ago, while ``busy`` grew by more than ``more_than``."""
-    then = now.local - timedelta(hours=rule.hours)
+    # Real hours, through UTC: aware arithmetic in one zone is wall-clock time, an hour off across a DST change.
+    then = (now.local.astimezone(timezone.utc) - timedelta(hours=rule.hours)).astimezone(now.local.tzinfo)
     seen = now.state.seen.get(hour_key(then))
     if seen is None or rule.event not in seen or rule.busy not in seen:
         return Verdict(rule, None, f"no check observed {then:%H}:00, {rule.hours} hours ago")
