@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .stages import stage_settings
@@ -20,6 +21,8 @@ PRICES = {  # name: (dollars, what for)
     "x86_64": (0.0000166667, "Lambda on x86_64, per GB-second"),
     "arm64": (0.0000133334, "Lambda on arm64, per GB-second"),
     "write_units": (0.705, "DynamoDB on-demand, per million write request units"),
+    "read_units": (0.141, "DynamoDB on-demand, per million read request units (a fifth of the write price, as in "
+                          "US East's $0.125 and $0.625: Ireland's was not in the files read)"),
     "logs_ingested": (0.57, "CloudWatch Logs, per GB ingested"),
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
@@ -81,6 +84,7 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         "CloudWatch Logs": logs_gb * (_price("logs_ingested") + config["log_retention_days"] / 30
                                       * _price("logs_stored")),
         "Data transfer out": requests * LARGEST_REPLY_BYTES / GB * _price("transfer_out"),
+        **alerts_and_metrics(config),
         "SnapStart cache": (snap_start_versions(config) * config["memory_size"] / 1024 * MONTH_SECONDS
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
         **front_door(config, requests),
@@ -145,3 +149,37 @@ def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
     rows += [f"| {line} | " + " | ".join(f"${bill[line]:,.2f}" for bill in bills) + " |" for line in bills[0]]
     rows.append("| **total** | " + " | ".join(f"**${sum(bill.values()):,.2f}**" for bill in bills) + " |")
     return "\n".join(rows) + "\n"
+
+
+# The alert check, a scheduled event of the function outside the API's throttle, and one /metrics scrape a minute
+# (docs/alerts.md derives each bound; tests/test_alerts_cost.py measures the items they rest on). Their compute is
+# inside the reserved instances' line, which already counts every instance busy all month.
+CHECK_READ_UNITS = 2 + 80 + 2 * (1 + 9)  # marks, observed hours (5 events' worst), today's and yesterday's items
+OBSERVE_WRITE_UNITS = 315  # once an hour: an UpdateItem costs the observed-hours item's size in KB
+SCRAPE_READ_UNITS = 0.5 + 2 * (1 + 9) + 2  # health check, today's and yesterday's items, the marks
+SCRAPES_PER_MONTH = MONTH_SECONDS // 60
+
+
+def checks_per_month(config: dict[str, Any]) -> int:
+    """Scheduled alert checks in 30 days, from the ``rate(N minutes|hours|days)`` of the stage's ``events``."""
+    checks = 0
+    for event in config.get("events", []):
+        if event["function"] == "counter_app.alerts.scheduled":
+            found = re.fullmatch(r"rate\((\d+) (minute|hour|day)s?\)", event["expression"])
+            if not found:
+                raise ValueError(f"the bill counts alert checks of a rate(...) schedule, not {event['expression']}")
+            number, unit = found.groups()
+            checks += MONTH_SECONDS // (int(number) * {"minute": 60, "hour": 3600, "day": 86400}[unit])
+    return checks
+
+
+def alerts_and_metrics(config: dict[str, Any]) -> dict[str, float]:
+    """The alert checks' and a scrape a minute's own lines of the bill: Lambda requests, reads, writes, logs."""
+    checks = checks_per_month(config)
+    hours = min(checks, MONTH_SECONDS // 3600)  # the hour's first check writes its observation
+    return {
+        "Alert checks": (checks / 1e6 * _price("lambda_requests") + checks * CHECK_READ_UNITS / 1e6
+                         * _price("read_units") + hours * OBSERVE_WRITE_UNITS / 1e6 * _price("write_units")
+                         + checks * LOG_BYTES_PER_REQUEST / GB * _price("logs_ingested")),
+        "/metrics, a scrape a minute": SCRAPES_PER_MONTH * SCRAPE_READ_UNITS / 1e6 * _price("read_units"),
+    }

@@ -30,6 +30,7 @@ from .base import (
     Write,
     week_before,
 )
+from .dynamodb_alerts import DynamoDBAlerts
 from .placement import KEY, Update, Updates, View, Views, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
@@ -64,7 +65,7 @@ CLIENT_CONFIG = Config(
 CALL_SECONDS = CLIENT_CONFIG.connect_timeout + CLIENT_CONFIG.read_timeout  # the longest one call can take
 
 
-class DynamoDBStorage(Storage):
+class DynamoDBStorage(DynamoDBAlerts, Storage):
     """Counters in a DynamoDB table keyed by ``Day`` (N), updated with ``ADD``.
 
     Endpoint, region and credentials come from boto3's standard environment,
