@@ -28,6 +28,8 @@ from .base import (
     Write,
     week_before,
 )
+from . import dynamodb_imports
+from .base import Lease
 from .placement import KEY, Update, Updates, View, Views, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
@@ -420,6 +422,15 @@ class DynamoDBStorage(Storage):
                 "update_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, UpdateExpression="SET #f = :when",
                 ExpressionAttributeNames={"#f": _file(digest)}, ExpressionAttributeValues={":when": {"S": when}},
             )
+
+    item_bytes = dynamodb_imports.ITEM_BYTES
+    in_flight = WORKERS * EVENTS_PER_UPDATE  # the calls write_many has sent, each with up to that many rows
+
+    def take_lease(self, lease: Lease, *, now: float, until: float) -> bool:
+        return dynamodb_imports.take(self, lease, now=now, until=until)
+
+    def drop_lease(self, lease: Lease) -> None:
+        dynamodb_imports.drop(self, lease)
 
     def get(self, days: Sequence[int]) -> Counts:
         unique = [day for day in dict.fromkeys(days) if FIRST_DAY <= day <= LAST_DAY]  # no bookkeeping item

@@ -19,6 +19,7 @@ from .base import (
     ConfigurationError,
     CounterAtLimit,
     Counts,
+    Lease,
     Once,
     Storage,
     StoreUnavailable,
@@ -47,6 +48,8 @@ PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its
 
 class SQLiteStorage(Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
+
+    Imports keep their progress (``<table>_progress``) and their leases (``<table>_running``) in the same file.
 
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
     :param table: the table name, ``<prefix>_counters``.
@@ -105,12 +108,31 @@ class SQLiteStorage(Storage):
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
+        progress, running = _quoted(table + "_progress"), _quoted(table + "_running")
+        self._progress_sql = f"SELECT rows FROM {progress} WHERE sha256 = ?"
+        # Counted in the chunk's own transaction, and only while the run holds the file's lease: a run
+        # that stalled past its lease while another took over writes nothing more.
+        self._advance_sql = (
+            f"INSERT INTO {progress} SELECT :name, :rows WHERE EXISTS "
+            f"(SELECT 1 FROM {running} WHERE sha256 = :name AND holder = :holder) "
+            "ON CONFLICT (sha256) DO UPDATE SET rows = rows + excluded.rows RETURNING 1"
+        )
+        self._forget_sql = f"DELETE FROM {progress} WHERE sha256 = ?"
+        self._lease_sql = (
+            f"INSERT INTO {running} VALUES (:name, :holder, :until) ON CONFLICT (sha256) DO UPDATE "
+            "SET holder = excluded.holder, until = excluded.until WHERE until <= :now OR holder = excluded.holder "
+            "RETURNING 1"
+        )
+        self._drop_lease_sql = f"DELETE FROM {running} WHERE sha256 = ? AND holder = ?"
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {progress} (sha256 TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {running} (sha256 TEXT PRIMARY KEY, holder TEXT NOT NULL, "
+            "until REAL NOT NULL) WITHOUT ROWID",
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -280,17 +302,24 @@ class SQLiteStorage(Storage):
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
 
+    keeps_progress = True
+
     def write_many(
-        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         sql = self._set_sql if replace else self._add_sql
         source, start = iter(rows), 0
         while chunk := list(itertools.islice(source, CHUNK)):
-            # One transaction per chunk: all of its rows are written, or none.
+            # One transaction per chunk: all of its rows are written, and counted in the progress, or none.
             with self._errors() as conn:
                 with self._transaction(conn):
                     if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+                    if lease and not conn.execute(
+                        self._advance_sql, {"name": lease.name, "holder": lease.holder, "rows": len(chunk)}
+                    ).fetchall():
+                        raise StoreUnavailable("another run took this import over")
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
                 done(list(range(start, start + len(chunk))))
@@ -318,7 +347,23 @@ class SQLiteStorage(Storage):
         return found[0][0] if found else None
 
     def record_import(self, digest: str, when: str) -> None:
-        self._execute(self._record_sql, (digest, when))
+        def record(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute(self._record_sql, (digest, when))
+                conn.execute(self._forget_sql, (digest,))
+
+        self._healing(record)
+
+    def progress(self, name: str) -> int:
+        found = self._execute(self._progress_sql, (name,))
+        return found[0][0] if found else 0
+
+    def take_lease(self, lease: Lease, *, now: float, until: float) -> bool:
+        args = {"name": lease.name, "holder": lease.holder, "until": until, "now": now}
+        return bool(self._execute(self._lease_sql, args))
+
+    def drop_lease(self, lease: Lease) -> None:
+        self._execute(self._drop_lease_sql, (lease.name, lease.holder))
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
