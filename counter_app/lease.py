@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import uuid
@@ -39,18 +41,21 @@ def held(store: Storage, name: str) -> Iterator[Held]:
     :raises click.ClickException: if another run holds it; nothing is written.
     :raises StoreUnavailable: if the store does not answer.
     """
-    mine = Held(Lease(name, uuid.uuid4().hex))
-    if not store.take_lease(mine.lease, now=time.time(), until=time.time() + SECONDS):
+    mine = Held(Lease(name, f"{socket.gethostname()} {os.getpid()} {uuid.uuid4().hex}"))
+    holder = store.take_lease(mine.lease, now=time.time(), until=time.time() + SECONDS)
+    if holder and _dead(holder):  # a run killed on this machine: no need to wait for its lease to run out
+        holder = store.take_lease(mine.lease, now=time.time(), until=time.time() + SECONDS, dead=holder)
+    if holder is not None:
         raise click.ClickException(
             "Nothing was written: another run is importing this file into this store; wait for it to end "
-            f"(a run that was killed gives the file up within {SECONDS:.0f} seconds)."
+            f"(a run killed on another machine gives the file up within {SECONDS:.0f} seconds)."
         )
     stop = threading.Event()
 
     def renew() -> None:
         while not stop.wait(RENEW):
             try:
-                if not store.take_lease(mine.lease, now=time.time(), until=time.time() + SECONDS):
+                if store.take_lease(mine.lease, now=time.time(), until=time.time() + SECONDS) is not None:
                     mine.lost.set()
                     return
             except StoreUnavailable:
@@ -67,3 +72,18 @@ def held(store: Storage, name: str) -> Iterator[Held]:
             store.drop_lease(mine.lease)
         except StoreUnavailable:
             pass  # it expires on its own
+
+
+def _dead(holder: str) -> bool:
+    """Whether ``holder`` was a process of this machine that no longer runs."""
+    host, _, rest = holder.partition(" ")
+    pid = rest.partition(" ")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it runs, as another user
+    return False

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, BinaryIO, NamedTuple
 
@@ -24,7 +24,6 @@ from werkzeug.exceptions import BadRequest
 
 from . import days, params, totals
 from .storage import MAX_COUNT
-from .storage.placement import NUMBER_BYTES
 
 MAX_REPORTED = 20
 PIECE = 64 * 1024
@@ -193,13 +192,14 @@ class Checked:
         """The checked rows after position ``after`` (positions go from 1 to :attr:`count`), in file order."""
         return self.staging.rows(after)
 
-    def heavy_days(self, limit: int | None) -> tuple[int, int, int] | None:
-        """The first day whose events' names (UTF-8) and counts take more than ``limit`` bytes: day, events, bytes."""
+    def heavy_day(self, limit: int | None, row_bytes: Callable[[str, int], int]) -> tuple[int, int, int] | None:
+        """The first day whose rows take more than ``limit`` bytes, ``row_bytes`` each: ``(day, rows, bytes)``."""
         if limit is None:
             return None
+        self.staging.db.create_function("row_bytes", 2, row_bytes, deterministic=True)
         return self.staging.db.execute(
-            "SELECT day, count(*), sum(length(CAST(event AS BLOB))) + ? * count(*) AS size FROM rows "
-            "GROUP BY day HAVING size > ? ORDER BY day LIMIT 1", (NUMBER_BYTES, limit)
+            "SELECT day, count(*), sum(row_bytes(event, count)) AS size FROM rows GROUP BY day HAVING size > ? "
+            "ORDER BY day LIMIT 1", (limit,)
         ).fetchone()
 
     def __enter__(self) -> Checked:

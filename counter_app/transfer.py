@@ -148,7 +148,7 @@ def importing(file: Path, checked: Checked, store: Storage, mine: Held, *, repla
             f"Nothing was written: {file} was imported in full into this store on {earlier}, and importing it "
             "again would add its counts twice (give --again to do that)."
         )
-    too_big = checked.heavy_days(store.item_bytes)
+    too_big = checked.heavy_day(store.item_bytes, store.row_bytes)
     if too_big:
         day, names, size = too_big
         raise click.ClickException(
@@ -157,7 +157,8 @@ def importing(file: Path, checked: Checked, store: Storage, mine: Held, *, repla
         )
     journal = open_journal(file, checked, store, replace=replace)
     if journal.skipped:
-        click.echo(f"Resuming: {rows(journal.skipped)} were written by an earlier run.", err=True)
+        were = "was" if journal.skipped == 1 else "were"
+        click.echo(f"Resuming: {rows(journal.skipped)} {were} written by an earlier run.", err=True)
     if journal.killed:
         click.echo(f"The earlier run was killed while writing: up to {rows(store.in_flight)} it had sent may "
                    "have been added without being recorded, and are added again (docs/transfer.md).", err=True)

@@ -30,7 +30,7 @@ class Lease:
     name: str
     """The file's SHA-256."""
     holder: str
-    """The run: a random id."""
+    """The run: its host, its process id and a random id, such as ``web1 4242 9f0c...``."""
 
 
 class ConfigurationError(ValueError):
@@ -81,7 +81,12 @@ class Storage(ABC):
     """Whether :meth:`write_many` records an import's progress in the same transaction as its rows."""
 
     item_bytes: int | None = None
-    """The most bytes one day's event names (UTF-8) and counts may take in an import, when the store has a limit."""
+    """The most bytes one day's events may take in an import (each :meth:`row_bytes`), when the store has a limit."""
+
+    @staticmethod
+    def row_bytes(event: str, count: int) -> int:
+        """The bytes an event's count takes towards :attr:`item_bytes`."""
+        return 0
 
     in_flight = 0
     """How many rows an import that is killed outright may have written without having seen them confirmed."""
@@ -179,10 +184,11 @@ class Storage(ABC):
         return 0
 
     @abstractmethod
-    def take_lease(self, lease: Lease, *, now: float, until: float) -> bool:
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
         """Take or renew ``lease`` until ``until`` unless another holder's lease on that file runs past ``now``.
 
-        :return: whether ``lease.holder`` holds it now.
+        :param dead: a holder known to be dead, whose lease is taken over however long it runs.
+        :return: ``None`` if ``lease.holder`` holds it now, else the holder that does.
         :raises StoreUnavailable: if the store does not answer.
         """
 

@@ -424,10 +424,11 @@ class DynamoDBStorage(Storage):
             )
 
     item_bytes = dynamodb_imports.ITEM_BYTES
+    row_bytes = staticmethod(dynamodb_imports.row_bytes)
     in_flight = WORKERS * EVENTS_PER_UPDATE  # the calls write_many has sent, each with up to that many rows
 
-    def take_lease(self, lease: Lease, *, now: float, until: float) -> bool:
-        return dynamodb_imports.take(self, lease, now=now, until=until)
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+        return dynamodb_imports.take(self, lease, now=now, until=until, dead=dead)
 
     def drop_lease(self, lease: Lease) -> None:
         dynamodb_imports.drop(self, lease)

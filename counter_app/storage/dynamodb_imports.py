@@ -17,11 +17,23 @@ IMPORTS = 0  # the Day of the item that records imported files, and the leases o
 ITEM_BYTES = 400 * 1024 - 100
 
 
-def take(store: DynamoDBStorage, lease: Lease, *, now: float, until: float) -> bool:
-    """One conditional ``UpdateItem`` of the imports item: the lease is free, expired, or ``lease.holder``'s already."""
-    values = {":holder": {"S": lease.holder}, ":until": {"N": repr(until)}, ":now": {"N": repr(now)}}
-    return _update(store, lease, "SET #h = :holder, #u = :until",
-                   "attribute_not_exists(#u) OR #u <= :now OR #h = :holder", values)
+def row_bytes(event: str, count: int) -> int:
+    """What one event's count takes in an item: its name's UTF-8 bytes, then a byte per two significant digits
+    and one more (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)."""
+    digits = len(str(count).strip("0"))
+    return len(event.encode()) + (digits + 1) // 2 + 1
+
+
+def take(store: DynamoDBStorage, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+    """One conditional ``UpdateItem`` of the imports item: the lease is free, expired, ``lease.holder``'s already,
+    or ``dead``'s; else one read of who holds it."""
+    values = {":holder": {"S": lease.holder}, ":until": {"N": repr(until)}, ":now": {"N": repr(now)},
+              ":dead": {"S": dead or lease.holder}}
+    if _update(store, lease, "SET #h = :holder, #u = :until",
+               "attribute_not_exists(#u) OR #u <= :now OR #h = :holder OR #h = :dead", values):
+        return None
+    holder = _names(lease)["#h"]
+    return store._get_item(IMPORTS, holder).get(holder, {}).get("S", "")
 
 
 def drop(store: DynamoDBStorage, lease: Lease) -> None:
@@ -29,9 +41,13 @@ def drop(store: DynamoDBStorage, lease: Lease) -> None:
     _update(store, lease, "REMOVE #h, #u", "#h = :holder", {":holder": {"S": lease.holder}})
 
 
-def _update(store: DynamoDBStorage, lease: Lease, expression: str, condition: str, values: dict[str, Any]) -> bool:
+def _names(lease: Lease) -> dict[str, str]:
     # Lower case, like all bookkeeping, so never read as an event's count.
-    names = {"#h": f"running:{lease.name}", "#u": f"until:{lease.name}"}
+    return {"#h": f"running:{lease.name}", "#u": f"until:{lease.name}"}
+
+
+def _update(store: DynamoDBStorage, lease: Lease, expression: str, condition: str, values: dict[str, Any]) -> bool:
+    names = _names(lease)
     with store._errors():
         try:
             store._call("update_item", TableName=store.table, Key={"Day": {"N": str(IMPORTS)}},

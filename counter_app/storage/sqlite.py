@@ -121,8 +121,9 @@ class SQLiteStorage(Storage):
         self._lease_sql = (
             f"INSERT INTO {running} VALUES (:name, :holder, :until) ON CONFLICT (sha256) DO UPDATE "
             "SET holder = excluded.holder, until = excluded.until WHERE until <= :now OR holder = excluded.holder "
-            "RETURNING 1"
+            "OR holder = :dead RETURNING 1"
         )
+        self._holder_sql = f"SELECT holder FROM {running} WHERE sha256 = ?"
         self._drop_lease_sql = f"DELETE FROM {running} WHERE sha256 = ? AND holder = ?"
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
@@ -358,9 +359,12 @@ class SQLiteStorage(Storage):
         found = self._execute(self._progress_sql, (name,))
         return found[0][0] if found else 0
 
-    def take_lease(self, lease: Lease, *, now: float, until: float) -> bool:
-        args = {"name": lease.name, "holder": lease.holder, "until": until, "now": now}
-        return bool(self._execute(self._lease_sql, args))
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+        args = {"name": lease.name, "holder": lease.holder, "until": until, "now": now, "dead": dead}
+        if self._execute(self._lease_sql, args):
+            return None
+        found = self._execute(self._holder_sql, (lease.name,))
+        return found[0][0] if found else ""
 
     def drop_lease(self, lease: Lease) -> None:
         self._execute(self._drop_lease_sql, (lease.name, lease.holder))
