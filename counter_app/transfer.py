@@ -205,21 +205,22 @@ def open_journal(file: Path, checked: Checked, store: Storage, *, replace: bool)
 
 def stopped(exc: BaseException, journal: Journal, *, replace: bool) -> click.ClickException:
     """The one sentence for an import that stopped midway: what is written, and whether a rerun can help."""
-    written = rows(journal.skipped + journal.confirmed)
+    done = journal.skipped + journal.confirmed
+    written = f"{rows(done)} {'is' if done == 1 else 'are'} written"
     if isinstance(exc, CounterAtLimit):
-        # The row's batch was refused whole: rolled back on SQLite, one refused UpdateItem on DynamoDB.
+        # The row's batch was refused whole: a rolled back chunk on SQLite, one refused UpdateItem on DynamoDB.
         return click.ClickException(
-            f"Stopped ({exc}): no counter holds more, so this file cannot be imported in full. {written} are "
-            "written; the batch that holds that row was rolled back, and no row after it is written."
+            f"Stopped ({exc}): no counter holds more, so this file cannot be imported in full. {written}, and "
+            "the rest are not: the batch that holds that row was rolled back whole."
         )
     if isinstance(exc, TooManyEvents):
         return click.ClickException(
             f"Stopped ({exc}): the day's events take more room than the store has, so a rerun would stop at the "
-            f"same place. {written} are written, and the rest are not."
+            f"same place. {written}, and the rest are not."
         )
     how = "run the same command again"
     if not replace:
-        how += f" to write the rest ({journal.path or 'the store'} remembers {written})"
+        how += f" to write the rest ({journal.path or 'the store'} remembers the {rows(done)} written)"
     return click.ClickException(f"Stopped ({str(exc) or 'interrupted'}): {how}.")
 
 

@@ -93,6 +93,39 @@ def test_a_second_import_of_the_same_file_while_one_runs_is_refused(any_app, tmp
     assert total(any_app) == 200
 
 
+def test_a_run_whose_lease_was_taken_over_stops(any_app, tmp_path, monkeypatch):
+    import hashlib
+
+    import counter_app.lease
+    import counter_app.storage.sqlite as sqlite_backend
+    from counter_app.storage import Lease
+
+    monkeypatch.setattr(sqlite_backend, "CHUNK", 10)
+    monkeypatch.setattr(counter_app.lease, "RENEW", 0.01)  # renewals run, and see the lease gone at once
+    path = tmp_path / "in.csv"
+    path.write_text("day,event,count\n" + "".join(f"{day(n)},E,1\n" for n in range(200)))
+    name = hashlib.sha256(path.read_bytes()).hexdigest()
+    store = get_store_of(any_app)
+    original = store.write_many
+
+    def write_many(rows, **options):
+        done = options["done"]
+
+        def confirmed(indices):
+            done(indices)
+            # As a run would after this one stalled past its lease: it takes the file over.
+            store.take_lease(Lease(name, "thief"), now=time.time() + 3600, until=time.time() + 7200)
+            time.sleep(0.1)
+
+        original(rows, **{**options, "done": confirmed})
+
+    monkeypatch.setattr(store, "write_many", write_many)
+    code, _, err = run(any_app, "import", path)
+    assert code == 1 and ("another run took this import over" in err or "another run took its import over" in err)
+    assert total(any_app) < 200
+    assert store.take_lease(Lease(name, "next"), now=time.time(), until=time.time() + 1) == "thief"  # left alone
+
+
 def test_a_lease_left_by_a_killed_run_expires(any_app, tmp_path):
     import hashlib
 
@@ -292,8 +325,8 @@ def test_the_counter_limit_message_says_the_batch_was_rolled_back(any_app, tmp_p
     code, _, err = run(any_app, "import", path)
     assert code == 1
     assert err.splitlines()[-1].endswith(
-        "no counter holds more, so this file cannot be imported in full. 0 rows are written; the batch that holds "
-        "that row was rolled back, and no row after it is written.")
+        "no counter holds more, so this file cannot be imported in full. 0 rows are written, and the rest are not: "
+        "the batch that holds that row was rolled back whole.")
     assert stored(any_app) == {20261102: {"A": MAX_COUNT}}  # B, in the same batch, was rolled back with it
 
 
