@@ -10,7 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from . import auth, chart, days, periods, ranges, totals
+from . import alerts, auth, chart, days, periods, ranges, totals
 
 bp = Blueprint("dashboard", __name__)
 
@@ -72,6 +72,7 @@ def dashboard() -> Response:
         arrows={step: _arrow(ranges.neighbour(span, step, today), {**keep, **focus}) for step in (-1, 1)},
         json_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="json"),
         csv_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="csv"),
+        rules=alerts.last_fired(),
     )
     return _private(page, 200)
 

@@ -39,7 +39,7 @@ def fuzzed(config: dict, examples: int = 1) -> schemathesis.BaseSchema:
 schema = fuzzed({}, FUZZ_EXAMPLES)
 # With a read token and no credentials, the read routes' 401 replies (JSON, or the dashboard's
 # HTML token form) are checked against the document too.
-private = fuzzed({"READ_TOKEN": TOKEN}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|badge.svg|dashboard)$")
+private = fuzzed({"READ_TOKEN": TOKEN}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|metrics|badge.svg|dashboard)$")
 
 
 def call(case):

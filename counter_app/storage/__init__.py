@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from .base import (
     MAX_COUNT,
+    AlertState,
     ConfigurationError,
     CounterAtLimit,
     Counts,
@@ -20,6 +21,7 @@ from .base import (
 
 __all__ = [
     "MAX_COUNT",
+    "AlertState",
     "SCHEMES",
     "ConfigurationError",
     "CounterAtLimit",

@@ -74,6 +74,16 @@ class Once:
     """The id was already applied within its window, so nothing was added."""
 
 
+@dataclass(frozen=True)
+class AlertState:
+    """What the alert checks keep in the store: when each mark was last taken, and the counts checks observed."""
+
+    marks: dict[str, tuple[int, str]]
+    """``{"fired:signups-stopped": (20261127, "2026-11-27T14:00:00+00:00")}``: the period and time of each mark."""
+    seen: dict[str, dict[str, int]]
+    """``{"2026112714": {"SIGNUP": 3}}``: counts of the day so far, as the first check of that local hour saw them."""
+
+
 class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
 
@@ -195,6 +205,36 @@ class Storage(ABC):
     @abstractmethod
     def drop_lease(self, lease: Lease) -> None:
         """Give ``lease`` up, if ``lease.holder`` still holds it."""
+
+    @abstractmethod
+    def alert_state(self, seen: bool = True) -> AlertState:
+        """The marks and (unless not ``seen``) the observations of the alert checks, in one read.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
+    def mark(self, name: str, period: int, when: str) -> bool:
+        """Take mark ``name`` for ``period`` (such as a day) unless it is taken for this period or a later one.
+
+        One conditional write: of any number of concurrent calls for one period, exactly one returns ``True``.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def unmark(self, name: str, period: int) -> None:
+        """Release mark ``name`` if it is held for ``period`` (its message was not delivered), so a later check retries.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def observe(self, hour: str, counts: dict[str, int], forget: Sequence[str] = ()) -> None:
+        """Keep ``counts`` as hour ``hour``'s (yyyyMMddHH) unless that hour has some already; drop the hours ``forget``.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
 
     @abstractmethod
     def get(self, days: Sequence[int]) -> Counts:

@@ -27,6 +27,7 @@ from .base import (
     Write,
     week_before,
 )
+from .sqlite_alerts import SQLiteAlerts, alert_tables
 
 Result = TypeVar("Result")
 CHUNK = 2000  # rows per transaction in write_many
@@ -46,7 +47,7 @@ PURGE_BATCH = 10_000
 PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
-class SQLiteStorage(Storage):
+class SQLiteStorage(SQLiteAlerts, Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
 
     Imports keep their progress (``<table>_progress``) and their leases (``<table>_running``) in the same file.
@@ -104,6 +105,7 @@ class SQLiteStorage(Storage):
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._dump_sql = self._get_sql + " ORDER BY day, event"
         imports = _quoted(table + "_imports")
+        self._marks, self._seen = _quoted(table + "_marks"), _quoted(table + "_seen")
         self._imported_sql = f"SELECT imported FROM {imports} WHERE sha256 = ?"
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
@@ -134,6 +136,7 @@ class SQLiteStorage(Storage):
             f"CREATE TABLE IF NOT EXISTS {progress} (sha256 TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {running} (sha256 TEXT PRIMARY KEY, holder TEXT NOT NULL, "
             "until REAL NOT NULL) WITHOUT ROWID",
+            *alert_tables(self._marks, self._seen),
         ]
 
     def _connection(self) -> sqlite3.Connection:
