@@ -372,3 +372,35 @@ def test_export_to_a_missing_folder_is_one_line(app, tmp_path):
                                  "(No such file or directory).\n")
     code, _, err = run(app, "export", "--output", tmp_path / ("y" * 250 + ".csv"))
     assert code == 1 and err.endswith("cannot be written (File name too long).\n")
+
+
+def test_a_dynamodb_import_stopped_by_ctrl_c_or_killed_adds_what_the_docs_say(dynalite, monkeypatch, tmp_path):
+    """Ctrl-C: the calls in flight finish and are recorded, so a rerun is exact. A kill: at most the calls in flight."""
+    from counter_app.storage.dynamodb import EVENTS_PER_UPDATE, WORKERS
+
+    app = dynalite_app(dynalite, monkeypatch)
+    rows = {(day(n % 400), f"E{n // 400}"): 1 for n in range(4_000)}
+    path = tmp_path / "in.csv"
+    path.write_text("day,event,count\n" + "".join(f"{d},{e},{n}\n" for (d, e), n in rows.items()))
+    env = {**os.environ, "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": app.config["TABLE_PREFIX"],
+           "PYTHONPATH": ROOT}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "import", str(path)]
+    journal = tmp_path / "in.csv.progress"
+    for how in (signal.SIGINT, signal.SIGKILL):
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        while process.poll() is None and (len(journal.read_text().splitlines()) if journal.exists() else 0) < 10:
+            time.sleep(0.01)  # until some calls are confirmed
+        process.send_signal(how)
+        stderr = process.communicate(timeout=60)[1]
+        assert process.returncode == (1 if how == signal.SIGINT else -signal.SIGKILL), stderr
+        if how == signal.SIGINT:
+            assert "Stopped (interrupted): run the same command again" in stderr
+            result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0 and "Resuming:" in result.stderr and "was killed" not in result.stderr
+            assert total(app) == len(rows)  # exact
+            app = dynalite_app(dynalite, monkeypatch)  # a fresh table for the kill
+            env["COUNTER_TABLE_PREFIX"] = app.config["TABLE_PREFIX"]
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "The earlier run was killed while writing: up to 400 rows" in result.stderr
+    assert len(rows) <= total(app) <= len(rows) + WORKERS * EVENTS_PER_UPDATE
