@@ -404,3 +404,20 @@ def test_a_dynamodb_import_stopped_by_ctrl_c_or_killed_adds_what_the_docs_say(dy
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "The earlier run was killed while writing: up to 400 rows" in result.stderr
     assert len(rows) <= total(app) <= len(rows) + WORKERS * EVENTS_PER_UPDATE
+
+
+def test_two_imports_of_one_file_started_together_write_it_once(tmp_path):
+    rows = {(day(n % 2000), f"E{n // 2000}"): 1 for n in range(20_000)}
+    path = tmp_path / "conc.csv"
+    path.write_text("day,event,count\n" + "".join(f"{d},{e},{n}\n" for (d, e), n in rows.items()))
+    env = {**os.environ, "COUNTER_STORE": f"sqlite:///{tmp_path}/counter.sqlite3", "PYTHONPATH": ROOT}
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "import", str(path)]
+    both = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    results = sorted((process.wait(120), process.stderr.read()) for process in both)
+    for process in both:
+        process.stderr.close()
+    assert [code for code, _ in results] == [0, 1], results
+    # Refused by the lease while the other ran, or, if it came later, as a file imported in full.
+    assert "another run is importing this file" in results[1][1] or "imported in full" in results[1][1]
+    assert sqlite_counts(tmp_path) == rows

@@ -93,13 +93,13 @@ class Storage(ABC):
     item_bytes: int | None = None
     """The most bytes one day's events may take in an import (each :meth:`row_bytes`), when the store has a limit."""
 
+    in_flight = 0
+    """How many rows an import that is killed outright may have written without having seen them confirmed."""
+
     @staticmethod
     def row_bytes(event: str, count: int) -> int:
         """The bytes an event's count takes towards :attr:`item_bytes`."""
         return 0
-
-    in_flight = 0
-    """How many rows an import that is killed outright may have written without having seen them confirmed."""
 
     @abstractmethod
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:

@@ -28,6 +28,7 @@ from .base import (
     week_before,
 )
 from .sqlite_alerts import SQLiteAlerts, alert_tables
+from .sqlite_imports import SQLiteImports, import_tables
 
 Result = TypeVar("Result")
 CHUNK = 2000  # rows per transaction in write_many
@@ -47,7 +48,7 @@ PURGE_BATCH = 10_000
 PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
-class SQLiteStorage(SQLiteAlerts, Storage):
+class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
 
     Imports keep their progress (``<table>_progress``) and their leases (``<table>_running``) in the same file.
@@ -110,32 +111,14 @@ class SQLiteStorage(SQLiteAlerts, Storage):
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
-        progress, running = _quoted(table + "_progress"), _quoted(table + "_running")
-        self._progress_sql = f"SELECT rows FROM {progress} WHERE sha256 = ?"
-        # Counted in the chunk's own transaction, and only while the run holds the file's lease: a run
-        # that stalled past its lease while another took over writes nothing more.
-        self._advance_sql = (
-            f"INSERT INTO {progress} SELECT :name, :rows WHERE EXISTS "
-            f"(SELECT 1 FROM {running} WHERE sha256 = :name AND holder = :holder) "
-            "ON CONFLICT (sha256) DO UPDATE SET rows = rows + excluded.rows RETURNING 1"
-        )
-        self._forget_sql = f"DELETE FROM {progress} WHERE sha256 = ?"
-        self._lease_sql = (
-            f"INSERT INTO {running} VALUES (:name, :holder, :until) ON CONFLICT (sha256) DO UPDATE "
-            "SET holder = excluded.holder, until = excluded.until WHERE until <= :now OR holder = excluded.holder "
-            "OR holder = :dead RETURNING 1"
-        )
-        self._holder_sql = f"SELECT holder FROM {running} WHERE sha256 = ?"
-        self._drop_lease_sql = f"DELETE FROM {running} WHERE sha256 = ? AND holder = ?"
+        self._progress, self._running = _quoted(table + "_progress"), _quoted(table + "_running")
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {progress} (sha256 TEXT PRIMARY KEY, rows INTEGER NOT NULL) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {running} (sha256 TEXT PRIMARY KEY, holder TEXT NOT NULL, "
-            "until REAL NOT NULL) WITHOUT ROWID",
+            *import_tables(self._progress, self._running),
             *alert_tables(self._marks, self._seen),
         ]
 
@@ -306,8 +289,6 @@ class SQLiteStorage(SQLiteAlerts, Storage):
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
 
-    keeps_progress = True
-
     def write_many(
         self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None,
         lease: Lease | None = None,
@@ -320,10 +301,8 @@ class SQLiteStorage(SQLiteAlerts, Storage):
                 with self._transaction(conn):
                     if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
-                    if lease and not conn.execute(
-                        self._advance_sql, {"name": lease.name, "holder": lease.holder, "rows": len(chunk)}
-                    ).fetchall():
-                        raise StoreUnavailable("another run took this import over")
+                    if lease:
+                        self.advance(conn, lease, len(chunk))
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
                 done(list(range(start, start + len(chunk))))
@@ -354,23 +333,9 @@ class SQLiteStorage(SQLiteAlerts, Storage):
         def record(conn: sqlite3.Connection) -> None:
             with self._transaction(conn):
                 conn.execute(self._record_sql, (digest, when))
-                conn.execute(self._forget_sql, (digest,))
+                self.forget(conn, digest)
 
         self._healing(record)
-
-    def progress(self, name: str) -> int:
-        found = self._execute(self._progress_sql, (name,))
-        return found[0][0] if found else 0
-
-    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
-        args = {"name": lease.name, "holder": lease.holder, "until": until, "now": now, "dead": dead}
-        if self._execute(self._lease_sql, args):
-            return None
-        found = self._execute(self._holder_sql, (lease.name,))
-        return found[0][0] if found else ""
-
-    def drop_lease(self, lease: Lease) -> None:
-        self._execute(self._drop_lease_sql, (lease.name, lease.holder))
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
