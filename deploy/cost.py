@@ -17,6 +17,7 @@ PRICES = {  # name: (dollars, what for)
     "x86_64": (0.0000166667, "Lambda on x86_64, per GB-second"),
     "arm64": (0.0000133334, "Lambda on arm64, per GB-second"),
     "write_units": (0.625, "DynamoDB on-demand, per million write request units (since 1 November 2024)"),
+    "read_units": (0.125, "DynamoDB on-demand, per million read request units (since 1 November 2024)"),
     "logs_ingested": (0.50, "CloudWatch Logs, per GB ingested"),
     "logs_stored": (0.03, "CloudWatch Logs, per GB stored for a month"),
     "transfer_out": (0.09, "Data transfer out to the internet, per GB (the first 10 TB a month)"),
@@ -33,6 +34,10 @@ ROUTES = {"v1": 2, "v2": 1}
 # (anyone may send one), that write is a TransactWriteItems with the id's Put (under 1 KB), and
 # DynamoDB bills transactional writes twice: 2 x (32 + 1).
 WRITE_UNITS_PER_REQUEST = 2 * (32 + 1)
+# A badge read without the token (COUNTER_PUBLIC_BADGES=true) spans at most PUBLIC_BADGE_DAYS days (31): two
+# strongly consistent reads a day, billed per 4 KB of each item, not of what is returned: a day item under
+# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8).
+BADGE_READ_UNITS = 31 * (1 + 8)
 LOG_BYTES_PER_REQUEST = 1024  # Lambda's START, END and REPORT lines (about 350 bytes) and one app line
 LARGEST_REPLY_BYTES = 48 * 1024  # /openapi.json and its headers: the largest reply without the read token
 
@@ -54,6 +59,7 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         "Lambda requests": requests / 1e6 * _price("lambda_requests"),
         "Lambda compute": busy * config["memory_size"] / 1024 * _price(config.get("architecture", "x86_64")),
         "DynamoDB writes": requests * WRITE_UNITS_PER_REQUEST / 1e6 * _price("write_units"),
+        "DynamoDB reads (public badges)": public_badge_reads(config, requests),
         "CloudWatch Logs": logs_gb * (_price("logs_ingested") + config["log_retention_days"] / 30
                                       * _price("logs_stored")),
         "Data transfer out": requests * LARGEST_REPLY_BYTES / GB * _price("transfer_out"),
@@ -61,6 +67,15 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         "SnapStart cache": (config["num_retained_versions"] * config["memory_size"] / 1024 * MONTH_SECONDS
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
     }
+
+
+def public_badge_reads(config: dict[str, Any], requests: int) -> float:
+    """What the stage's badges cost if every request were one read without the token; 0 unless they are public.
+
+    Added to the writes although a request is one or the other: the total stays an upper bound.
+    """
+    public = str(config["aws_environment_variables"].get("COUNTER_PUBLIC_BADGES", "false")).lower() == "true"
+    return requests * BADGE_READ_UNITS / 1e6 * _price("read_units") if public else 0.0
 
 
 def _price(name: str) -> float:
