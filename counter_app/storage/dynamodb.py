@@ -147,7 +147,13 @@ class DynamoDBStorage(Storage):
         return f"DynamoDB {code}"
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        return _value(self._count(Updates(day, event, amount), max_events, self._send), event)
+        value = _value(self._count(Updates(day, event, amount), max_events, self._send), event)
+        return self._whole(day, event, value)
+
+    def _whole(self, day: int, event: str, value: int) -> int:
+        """The counter's value, given ``value`` from the item the increment went to: both items read if it is in both."""
+        view = self._views.get(day)
+        return self._current(day, event) if view and view.split(event) else value
 
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
@@ -170,7 +176,8 @@ class DynamoDBStorage(Storage):
                 raise
             return Once(self._current(day, event) if read else None, duplicate=True)
         # A transaction returns no values: read the count from the item the increment went to.
-        return Once(_number(self._get_item(reply["Key"], event), event) if read else None, duplicate=False)
+        value = _number(self._get_item(reply["Key"], event), event) if read else None
+        return Once(None if value is None else self._whole(day, event, value), duplicate=False)
 
     def claim(self, key: str, *, now: int, expires: int) -> dict[str, Any]:
         """The ``Put`` that records ``key`` until ``expires`` if it is not recorded (unexpired at ``now``) already."""

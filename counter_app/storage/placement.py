@@ -108,8 +108,17 @@ class View:
         )
 
     def belongs_in_day(self, event: str) -> bool:
-        """Whether ``event`` is counted in the day item: it is there, or established with room."""
-        return event in self.in_day or (event in self.established and event not in self.spilled)
+        """Whether ``event`` is counted in the day item: it is there, or established with room and not a newcomer yet.
+
+        A name the newcomers item holds stays there for the day even once established (a backdated hit
+        can establish it): put in the day item too, its reply would give only that item's share.
+        """
+        placeable = event in self.established and event not in self.spilled and event not in self.in_newcomers
+        return event in self.in_day or placeable
+
+    def split(self, event: str) -> bool:
+        """Whether ``event`` was seen in both items (an import or a race put it there): its count is their sum."""
+        return event in self.in_day and event in self.in_newcomers
 
     def refuses(self, event: str, max_events: int | None, *, known: bool) -> bool:
         """Whether ``event`` is surely refused: in neither item, and no room or (unknown) no slot left when last seen.
