@@ -138,7 +138,10 @@ def test_a_long_attack_cannot_make_a_newcomers_write_cost_more_than_32_wcu(dynal
     assert codes == [200] * fits + [409] * (len(junk) - fits)
     newcomers = item(app, -TODAY)
     assert int(newcomers["bytes"]["N"]) <= NEWCOMERS_BYTES
-    assert max(meter.units()) <= write_units(item_bytes(newcomers)) <= 32
+    # Each first count also claims the name's room in tomorrow's newcomers item, which stays as small.
+    tomorrow = item(app, -(TODAY + 1))
+    assert int(tomorrow["bytes"]["N"]) <= NEWCOMERS_BYTES
+    assert max(meter.units()) <= max(write_units(item_bytes(newcomers)), write_units(item_bytes(tomorrow))) <= 32
     meter.clear()
     assert [hit(client, name).status_code for name in junk[fits:]] == [409] * (len(junk) - fits)
     assert meter.calls == []  # a name that cannot get in is refused with no call
@@ -155,3 +158,37 @@ def test_views_are_few_and_fresh(monkeypatch):
     assert views.get(1) is fresh and made
     clock[0] += 61
     assert views.get(1) is None  # older than a minute: loaded again when needed
+
+
+WEEK = [20261120, 20261121, 20261122, 20261123, 20261124, 20261125, 20261126]  # the 7 days before TODAY
+
+
+def test_a_name_counted_every_day_keeps_room_whatever_the_attacker_made_known(dynalite, monkeypatch):
+    """Issue 19 §10: out-count a real name in the week's top list, then fill the day with junk it made known."""
+    app = dynalite_app(dynalite, monkeypatch)
+    client = app.test_client()
+    for day in WEEK:  # the site: 3 a day for 7 days, 21 in the week
+        assert [hit(client, "LK2REAL", day).status_code for _ in range(3)] == [200] * 3
+    # 54 names counted 22 times each on one day of the week rank above it and fill the day item's budget.
+    toppers = [f"T{n:02d}" + "T" * 61 for n in range(53)] + ["TOPPER_FILL"]
+    assert sum(map(size, toppers[:53])) + size("TOPPER_FILL") > DAY_ITEM_BYTES - size("LK2REAL")
+    for name in toppers:
+        assert {hit(client, name, WEEK[-2]).status_code for _ in range(22)} == {200}
+    prefix = app.config["TABLE_PREFIX"]
+    with dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).app_context():
+        view = get_store()._load(TODAY)
+    assert "LK2REAL" not in view.established and set(toppers) <= view.established
+    # Then 200 junk names a day, backdated, are known today and need no slot: they fill the newcomers item.
+    # A last one of 39 characters takes the 50 bytes that 426 names of 75 leave: not even a short name fits.
+    junk = [f"{n:04d}" + "Q" * 60 for n in range(600)] + ["F" * 39]
+    assert NEWCOMERS_BYTES - (NEWCOMERS_BYTES // size(junk[0])) * size(junk[0]) == size(junk[-1])
+    for n, day in enumerate(WEEK[2:6]):
+        assert {hit(client, name, day).status_code for name in junk[200 * n : 200 * (n + 1)]} == {200}
+    attacker = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).test_client()
+    codes = [hit(attacker, name).status_code for name in junk]
+    assert codes == [200] * 426 + [409] * 174 + [200]  # known junk needs no slot, only room
+    assert int(item(app, -TODAY)["bytes"]["N"]) == NEWCOMERS_BYTES
+    for process in (attacker, dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).test_client()):
+        assert [hit(process, "LK2REAL").status_code for _ in range(3)] == [200] * 3
+    assert hit(attacker, toppers[0]).status_code == 200
+    assert client.get("/summary", query_string={"from": TODAY, "to": TODAY}).json["totals"]["LK2REAL"] == 6

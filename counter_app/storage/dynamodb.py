@@ -28,7 +28,7 @@ from .base import (
     Write,
     week_before,
 )
-from .placement import KEY, Update, Updates, View, Views, merge, newcomers
+from .placement import KEY, Claimed, Update, Updates, View, Views, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
@@ -81,6 +81,9 @@ class DynamoDBStorage(Storage):
         self._client: Any = None
         self._lock = threading.Lock()
         self._views = Views()
+        self._claimed = Claimed()
+        # The app sets it (yyyyMMdd in its time zone): a day after it takes only names it holds or claimed.
+        self.today: Callable[[], int] | None = None
 
     @property
     def client(self) -> Any:
@@ -193,13 +196,49 @@ class DynamoDBStorage(Storage):
     def _count(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
     ) -> dict[str, Any]:
-        """Count one increment in the item its name belongs in: the one place that decides it.
+        """Count one increment in the item its name belongs in, then claim the name's room in the next day.
 
         :param send: applies one :class:`Update` and returns its reply, or ``None`` if its
             condition failed; a caller that must wrap each write (in a transaction) passes its own.
         :return: the reply of the ``send`` that counted it.
         """
+        placed: list[int] = []
+
+        def sending(update: Update) -> dict[str, Any] | None:
+            reply = send(update)
+            if reply is not None:
+                placed.append(update.key)
+            return reply
+
+        reply = self._place(updates, max_events, sending)
+        self._claim_next(updates, placed[-1], reply)
+        return reply
+
+    def _claim_next(self, updates: Updates, placed: int, reply: dict[str, Any]) -> None:
+        """Claim room for the name in the next day, once: on its first count of the day, as far as this process knows."""
+        value = reply.get("Attributes", {}).get(updates.event)
+        first = int(value["N"]) == updates.amount if value else self._claimed.first(updates.day, updates.event)
+        claim = updates.claim(placed)
+        if not first or claim is None:
+            return
+        try:
+            self._send(claim)  # None: the name or its claim is there already, or the item is full
+        except (StoreUnavailable, TooManyEvents):
+            pass  # the increment is counted: failing its request would have a client count it again
+
+    def _place(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Count one increment in the item its name belongs in: the one place that decides it."""
         day, event = updates.day, updates.event
+        if self.today is not None and day > self.today():
+            # Not begun: what it takes before then are the claims of the day before, so they always fit.
+            view = self._views.get(day) or self._load(day)
+            holder = view.holder(day, event)
+            reply = send(updates.existing(holder)) if holder is not None else None
+            if reply is None:
+                raise TooManyEvents(f"day {day} has not begun: it takes only names counted the day before")
+            return reply
         view = self._views.get(day)
         tried_day = view is None or view.belongs_in_day(event)
         if tried_day:
@@ -209,7 +248,7 @@ class DynamoDBStorage(Storage):
                 return reply
             view = view or self._load(day)
         if view.belongs_in_day(event):
-            reply = (event not in view.in_day and send(updates.into_day())) or send(updates.existing(day))
+            reply = (not view.placed(event) and send(updates.into_day())) or send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
                 return reply
@@ -229,7 +268,8 @@ class DynamoDBStorage(Storage):
             raise TooManyEvents(f"day {day} has no room for another new event")  # no call at all
         take = updates.known_newcomer() if known else updates.unknown_newcomer(max_events)
         # The cheaper guess first; the other covers a writer that put the name in since the view was read.
-        first, then = (updates.existing(key), take) if event in view.in_newcomers else (take, updates.existing(key))
+        held = event in view.in_newcomers or event in view.claimed_newcomers
+        first, then = (updates.existing(key), take) if held else (take, updates.existing(key))
         reply = send(first)
         if reply is None and not tried_day:
             # The view may be old: an import can have moved the name to the day item.
