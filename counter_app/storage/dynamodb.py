@@ -216,8 +216,9 @@ class DynamoDBStorage(Storage):
 
     def _claim_next(self, updates: Updates, placed: int, reply: dict[str, Any]) -> None:
         """Claim room for the name in the next day, once: on its first count of the day, as far as this process knows."""
-        value = reply.get("Attributes", {}).get(updates.event)
-        first = int(value["N"]) == updates.amount if value else self._claimed.first(updates.day, updates.event)
+        unseen = self._claimed.first(updates.day, updates.event)
+        value = reply.get("Attributes", {}).get(updates.event)  # a transaction's reply has none
+        first = int(value["N"]) == updates.amount if value else unseen
         claim = updates.claim(placed)
         if not first or claim is None:
             return
@@ -231,8 +232,9 @@ class DynamoDBStorage(Storage):
     ) -> dict[str, Any]:
         """Count one increment in the item its name belongs in: the one place that decides it."""
         day, event = updates.day, updates.event
-        if self.today is not None and day > self.today():
+        if max_events is not None and self.today is not None and day > self.today():
             # Not begun: what it takes before then are the claims of the day before, so they always fit.
+            # With an allowlist there is no junk to keep out, and no rule.
             view = self._views.get(day) or self._load(day)
             holder = view.holder(day, event)
             reply = send(updates.existing(holder)) if holder is not None else None
