@@ -152,7 +152,7 @@ def _multiples(shown: list[dict[str, Any]], group: str, rows: list[dict[str, Any
 
 
 def _table(current: dict[str, int], earlier: dict[str, int] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """A row per event of the range or only of the range before, largest first, at most MAX_ROWS; and the rest's sums."""
+    """A row per event of the range or of the range before, largest first, at most MAX_ROWS; and the rest's sums."""
     before = earlier or {}
     names = heapq.nsmallest(MAX_ROWS, current.keys() | before.keys(),
                             key=lambda e: (-current.get(e, 0), -before.get(e, 0), e))

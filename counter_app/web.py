@@ -59,7 +59,7 @@ def badge_svg() -> Response:
 
 
 def _days(value: object, most: int) -> int:
-    """The badge's ``days``: a read without the token may span only ``PUBLIC_BADGE_DAYS``, one with it a range's most."""
+    """The badge's ``days``: at most ``most``, which is PUBLIC_BADGE_DAYS for a read without the token."""
     if value is params.MISSING:
         return DEFAULT_RANGE_DAYS
     if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= int(value) <= most):

@@ -1,11 +1,13 @@
 """Issue 10 §5 on DynamoDB (dynalite): junk fills a day's slots, yet established names count at most 4 WCU a write."""
 
+from datetime import datetime, timezone
+
 import pytest
 
 from counter_app.storage.placement import DAY_ITEM_BYTES, NEWCOMERS_BYTES, VIEWS, View, Views, establish, size
 from counter_app.store import get_store
 from tests.capacity import Meter, item_bytes, write_units
-from tests.conftest import TODAY, dynalite_app
+from tests.conftest import NOW, TODAY, dynalite_app
 
 YESTERDAY = 20261126
 REAL = ["PAGEVIEW", "SIGNUP", "CHECKOUT", "DOWNLOAD"]
@@ -192,3 +194,25 @@ def test_a_name_counted_every_day_keeps_room_whatever_the_attacker_made_known(dy
         assert [hit(process, "LK2REAL").status_code for _ in range(3)] == [200] * 3
     assert hit(attacker, toppers[0]).status_code == 200
     assert client.get("/summary", query_string={"from": TODAY, "to": TODAY}).json["totals"]["LK2REAL"] == 6
+
+
+def test_junk_kept_known_day_after_day_never_takes_the_room_of_a_name_counted_every_day(dynalite, monkeypatch):
+    """Issue 19 §10: 200 new junk names a day, all the old ones counted again, tomorrow filled in advance."""
+    prefix = dynalite_app(dynalite, monkeypatch).config["TABLE_PREFIX"]
+    junk = [f"{n:04d}" + "D" * 60 for n in range(600)]
+    days = [(20261125, datetime(2026, 11, 25, 12, tzinfo=timezone.utc)),
+            (20261126, datetime(2026, 11, 26, 12, tzinfo=timezone.utc)),
+            (20261127, NOW)]
+    for n, (day, now) in enumerate(days):
+        client = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix, CLOCK=lambda now=now: now).test_client()
+        if n == 0:  # the site was there before the attack
+            assert hit(client, "REAL", day).status_code == 200
+        live = junk[: 200 * (n + 1)]  # yesterday's junk is known today: it needs no slot, only room
+        codes = [hit(client, name, day).status_code for name in live]
+        tomorrow = [hit(client, f"EARLY{n}{k:02d}", day + 1).status_code for k in range(50)]
+        assert tomorrow == [409] * 50  # a day that has not begun takes no new name, junk or not
+        assert [hit(client, "REAL", day).status_code for _ in range(3)] == [200] * 3
+    # The third day: 599 junk names known or in a slot; as many as fit counted (53 in the day item, where they
+    # out-rank REAL by name, and 426 in the newcomers item beside REAL's claim), the rest refused.
+    fits = DAY_ITEM_BYTES // size(junk[0]) + (NEWCOMERS_BYTES - size("REAL")) // size(junk[0])
+    assert codes.count(200) == fits and codes.count(409) == 600 - fits > 100

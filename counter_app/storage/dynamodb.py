@@ -154,7 +154,7 @@ class DynamoDBStorage(Storage):
         return self._whole(day, event, value)
 
     def _whole(self, day: int, event: str, value: int) -> int:
-        """The counter's value, given ``value`` from the item the increment went to: both items read if it is in both."""
+        """The counter's value, given ``value`` from the item the increment went to: both items read if in both."""
         view = self._views.get(day)
         return self._current(day, event) if view and view.split(event) else value
 
@@ -215,7 +215,7 @@ class DynamoDBStorage(Storage):
         return reply
 
     def _claim_next(self, updates: Updates, placed: int, reply: dict[str, Any]) -> None:
-        """Claim room for the name in the next day, once: on its first count of the day, as far as this process knows."""
+        """Claim room for the name in the next day, once: on its first count of the day, as this process knows it."""
         unseen = self._claimed.first(updates.day, updates.event)
         value = reply.get("Attributes", {}).get(updates.event)  # a transaction's reply has none
         first = int(value["N"]) == updates.amount if value else unseen

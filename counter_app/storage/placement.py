@@ -253,7 +253,8 @@ class Updates:
             return None
         grant = size(self.event)
         names = {"#e": self.event, "#c": CLAIM + self.event, "#bytes": BYTES}
-        condition = "attribute_not_exists(#e) AND attribute_not_exists(#c) AND (attribute_not_exists(#bytes) OR #bytes <= :left)"
+        condition = ("attribute_not_exists(#e) AND attribute_not_exists(#c) "
+                     "AND (attribute_not_exists(#bytes) OR #bytes <= :left)")
         if placed > 0:
             names["#names"] = NAMES  # not an old-style day item
             condition += " AND attribute_not_exists(#names)"
