@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
+    "REQUEST_SECONDS": 10,  # a request's time for the store, off Lambda (on Lambda: the function's remaining time)
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -64,10 +65,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, snapstart
-    from . import store, transfer, web
+    from . import auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers, logs, openapi, policy
+    from . import snapstart, store, transfer, web
 
     logs.init_app(app)
+    deadline.init_app(app)
     auth.init_app(app)
     body.init_app(app)
     days.init_app(app)

@@ -35,9 +35,18 @@ def test_the_bill_follows_the_settings():
     assert doubled["API Gateway"] == pytest.approx(2 * base["API Gateway"])
     assert doubled["Lambda compute"] == base["Lambda compute"]  # still bound by the reserved instances
     http_api = cost.worst_case({**config, "apigateway_version": "v2", "architecture": "arm64"})
-    assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5)  # one route, $1.00
+    # One route, $1.11 a million, and each request billed per 512 KB of a body up to HTTP APIs' 10 MB: 20 times.
+    assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5 * 1.11 * 20)
     assert http_api["Lambda compute"] == pytest.approx(base["Lambda compute"] * 0.8, rel=1e-4)
     assert cost.requests_per_month(config) == config["api_throttle_rate"] * 2 * 30 * 86400
+
+
+def test_snap_start_caches_one_version_more_than_zappa_retains():
+    """Zappa 0.63's update publishes the code (then prunes to num_retained_versions) and publishes once more."""
+    prod = stage_settings("prod")
+    line = cost.worst_case(prod)["SnapStart cache"]
+    assert line == pytest.approx((prod["num_retained_versions"] + 1) * 0.5 * 30 * 86400 * 0.0000015046)
+    assert cost.worst_case({**prod, "snap_start": "None"})["SnapStart cache"] == 0
 
 
 def test_largest_reply_without_the_token_fits_the_bill(tmp_path):

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as NotConnected
 
+from .. import deadline
 from .base import (
     FIRST_DAY,
     LAST_DAY,
@@ -51,13 +52,15 @@ EXPIRES = "expires"  # the ids table's TTL attribute, in seconds since the epoch
 # botocore's own retries would resend an ADD whose reply timed out, which
 # DynamoDB may already have applied, so every call is sent once and _call
 # retries only what was not applied. A call takes at most 1 s to connect plus
-# 2 s to answer: a slow store is a prompt 503, far inside Lambda's 10 s.
+# 2 s to answer, and starts only if that fits before the request's deadline
+# (counter_app/deadline.py): a slow store is a 503 inside Lambda's timeout.
 CLIENT_CONFIG = Config(
     connect_timeout=1,
     read_timeout=2,
     retries={"mode": "standard", "total_max_attempts": 1},
     tcp_keepalive=True,
 )
+CALL_SECONDS = CLIENT_CONFIG.connect_timeout + CLIENT_CONFIG.read_timeout  # the longest one call can take
 
 
 class DynamoDBStorage(Storage):
@@ -77,7 +80,7 @@ class DynamoDBStorage(Storage):
     ) -> None:
         self.table = table
         self.ids_table = ids_table
-        self._sleep = sleep
+        self._sleep = deadline.paced(sleep, CALL_SECONDS)  # no pause after which the next call would end too late
         self._client: Any = None
         self._lock = threading.Lock()
         self._views = Views()
@@ -105,6 +108,7 @@ class DynamoDBStorage(Storage):
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Send one call, again after a refusal that applied nothing (see :func:`_unapplied`) or a failed connection."""
         for attempt in range(ATTEMPTS):
+            deadline.check(CALL_SECONDS)  # a call starts only if it ends, answered or not, before the request's deadline
             try:
                 return getattr(self.client, operation)(**kwargs)
             except ClientError as exc:
