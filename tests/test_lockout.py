@@ -216,3 +216,20 @@ def test_junk_kept_known_day_after_day_never_takes_the_room_of_a_name_counted_ev
     # out-rank REAL by name, and 426 in the newcomers item beside REAL's claim), the rest refused.
     fits = DAY_ITEM_BYTES // size(junk[0]) + (NEWCOMERS_BYTES - size("REAL")) // size(junk[0])
     assert codes.count(200) == fits and codes.count(409) == 600 - fits > 100
+
+
+def test_with_an_allowlist_a_probe_cannot_tell_a_used_name_from_an_unused_one(dynalite, monkeypatch):
+    """Issue 19 §11: without the token, 200 or 409 on a full day (or tomorrow) told which names were counted."""
+    token = "s3cret-read-token"
+    open_app = dynalite_app(dynalite, monkeypatch, READ_TOKEN=token)
+    probe = open_app.test_client()
+    assert hit(probe, "USED").status_code == 200
+    # No allowlist: tomorrow takes the name counted today and refuses the other one: the oracle abuse.md states.
+    assert [hit(probe, name, TODAY + 1).status_code for name in ("USED", "UNUSED")] == [200, 409]
+    listed = dynalite_app(dynalite, monkeypatch, READ_TOKEN=token, EVENTS="USED,UNUSED,OTHER")
+    probe = listed.test_client()
+    assert hit(probe, "OTHER").status_code == 200
+    for day in (TODAY, TODAY + 1):
+        assert [hit(probe, name, day).status_code for name in ("USED", "UNUSED")] == [200, 200]
+        assert [hit(probe, name, day).status_code for name in ("SECRET_ACQUISITION_TARGET", "JUNK")] == [422, 422]
+        assert "count" not in hit(probe, "USED", day).json
