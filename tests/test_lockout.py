@@ -233,3 +233,15 @@ def test_with_an_allowlist_a_probe_cannot_tell_a_used_name_from_an_unused_one(dy
         assert [hit(probe, name, day).status_code for name in ("USED", "UNUSED")] == [200, 200]
         assert [hit(probe, name, day).status_code for name in ("SECRET_ACQUISITION_TARGET", "JUNK")] == [422, 422]
         assert "count" not in hit(probe, "USED", day).json
+
+
+def test_tomorrow_takes_a_name_as_soon_as_it_is_first_counted_today(dynalite, monkeypatch):
+    """A process that refused a name on tomorrow reads the day again (at most once a second) before refusing it."""
+    app = dynalite_app(dynalite, monkeypatch)
+    client = app.test_client()
+    assert hit(client, "LATE", TODAY + 1).status_code == 409
+    other = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=app.config["TABLE_PREFIX"]).test_client()
+    assert hit(other, "LATE").status_code == 200  # another process counts it today: it claims tomorrow
+    with app.app_context():
+        get_store()._views.get(TODAY + 1).loaded -= 2  # the refusing process's view is two seconds old
+    assert hit(client, "LATE", TODAY + 1).json["count"] == 1

@@ -46,6 +46,7 @@ UNAPPLIED_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThrou
 # Faults that pass on their own, so a client's retry can succeed; AccessDenied or a missing table do not.
 TRANSIENT = UNAPPLIED | {"InternalServerError", "ServiceUnavailable"}
 HEALTH_KEY = 1  # never written: the health check reads it
+RELOAD_SECONDS = 1.0  # a day not begun refuses a name its view lacks only if the view is this fresh
 ID = "Id"  # the ids table's key (S): an increment's idempotency key
 EXPIRES = "expires"  # the ids table's TTL attribute, in seconds since the epoch
 
@@ -240,6 +241,8 @@ class DynamoDBStorage(Storage):
             # Not begun: what it takes before then are the claims of the day before, so they always fit.
             # With an allowlist there is no junk to keep out, and no rule.
             view = self._views.get(day) or self._load(day)
+            if view.holder(day, event) is None and time.monotonic() - view.loaded > RELOAD_SECONDS:
+                view = self._load(day)  # a name counted today for the first time claims its room here
             holder = view.holder(day, event)
             reply = send(updates.existing(holder)) if holder is not None else None
             if reply is None:
