@@ -86,4 +86,4 @@ def test_a_public_badge_reads_what_the_bill_says(dynalite, monkeypatch):
                                                       "COUNTER_PUBLIC_BADGES": "true"}}
     assert cost.worst_case(config)["DynamoDB reads (public badges)"] == 0
     assert cost.worst_case(public)["DynamoDB reads (public badges)"] == pytest.approx(
-        cost.requests_per_month(config) * 279 * 0.125 / 1e6)
+        cost.requests_per_month(config) * 279 * cost.PRICES["read_units"][0] / 1e6)
