@@ -22,6 +22,7 @@ from .base import (
     MAX_COUNT,
     CounterAtLimit,
     Counts,
+    Lease,
     Once,
     Storage,
     StoreUnavailable,
@@ -29,6 +30,7 @@ from .base import (
     Write,
     week_before,
 )
+from . import dynamodb_imports
 from .dynamodb_alerts import DynamoDBAlerts
 from .placement import KEY, Claimed, Update, Updates, View, Views, merge, newcomers
 
@@ -477,6 +479,16 @@ class DynamoDBStorage(DynamoDBAlerts, Storage):
                 "update_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, UpdateExpression="SET #f = :when",
                 ExpressionAttributeNames={"#f": _file(digest)}, ExpressionAttributeValues={":when": {"S": when}},
             )
+
+    item_bytes = dynamodb_imports.ITEM_BYTES
+    row_bytes = staticmethod(dynamodb_imports.row_bytes)
+    in_flight = WORKERS * EVENTS_PER_UPDATE  # the calls write_many has sent, each with up to that many rows
+
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+        return dynamodb_imports.take(self, lease, now=now, until=until, dead=dead)
+
+    def drop_lease(self, lease: Lease) -> None:
+        dynamodb_imports.drop(self, lease)
 
     def get(self, days: Sequence[int]) -> Counts:
         unique = [day for day in dict.fromkeys(days) if FIRST_DAY <= day <= LAST_DAY]  # no bookkeeping item
