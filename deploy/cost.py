@@ -47,6 +47,10 @@ ROUTES = {"v1": 2, "v2": 1}
 # (anyone may send one), that write is a TransactWriteItems with the id's Put (under 1 KB), and
 # DynamoDB bills transactional writes twice: 2 x (32 + 1).
 WRITE_UNITS_PER_REQUEST = 2 * (32 + 1)
+# A badge read without the token (COUNTER_PUBLIC_BADGES=true) spans at most PUBLIC_BADGE_DAYS days (31): two
+# strongly consistent reads a day, billed per 4 KB of each item, not of what is returned: a day item under
+# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8).
+BADGE_READ_UNITS = 31 * (1 + 8)
 # HTTP APIs meter a request in 512 KB steps and take payloads up to 10 MB: one flooding request with the largest
 # body bills as 20 (12 even if only Lambda's 6 MB reached the function). No setting caps a body before that.
 HTTP_API_STEP_BYTES = 512 * 1024
@@ -81,6 +85,7 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         "Lambda requests": requests / 1e6 * _price("lambda_requests"),
         "Lambda compute": busy * config["memory_size"] / 1024 * _price(config.get("architecture", "x86_64")),
         "DynamoDB writes": requests * WRITE_UNITS_PER_REQUEST / 1e6 * _price("write_units"),
+        "DynamoDB reads (public badges)": public_badge_reads(config, requests),
         "CloudWatch Logs": logs_gb * (_price("logs_ingested") + config["log_retention_days"] / 30
                                       * _price("logs_stored")),
         "Data transfer out": requests * LARGEST_REPLY_BYTES / GB * _price("transfer_out"),
@@ -89,6 +94,15 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
         **front_door(config, requests),
     }
+
+
+def public_badge_reads(config: dict[str, Any], requests: int) -> float:
+    """What the stage's badges cost if every request were one read without the token; 0 unless they are public.
+
+    Added to the writes although a request is one or the other: the total stays an upper bound.
+    """
+    public = str(config["aws_environment_variables"].get("COUNTER_PUBLIC_BADGES", "false")).lower() == "true"
+    return requests * BADGE_READ_UNITS / 1e6 * _price("read_units") if public else 0.0
 
 
 def snap_start_versions(config: dict[str, Any]) -> int:
