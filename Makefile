@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: help run test bench cost screenshot clean package create-table deploy deploy-tools bill
+.PHONY: help run test bench cost screenshot clean package create-table deploy domain deploy-tools bill
 .DEFAULT_GOAL := help
 
 help:  ## list the targets and what each does
@@ -77,8 +77,13 @@ package: $(DEPLOY_READY)  ## zip STAGE's app (an explicit file list) and librari
 create-table: $(DEPLOY_READY)  ## create STAGE's table (TEST_counters for dev, LIVE_counters for prod)
 	$(DEPLOY) create-table $(STAGE)
 
-deploy: $(DEPLOY_READY)  ## check, create the table, zappa deploy or update, throttle, log retention
-	$(DEPLOY) deploy $(STAGE)
+deploy: $(DEPLOY_READY)  ## check, create the table, zappa deploy or update, throttle, logs, front door (RESERVE=no)
+	$(DEPLOY) deploy $(STAGE) $(if $(filter no,$(RESERVE)),--unreserved)
+
+domain: $(DEPLOY_READY)  ## STAGE's custom domain: make domain STAGE=prod DOMAIN=counter.example.com CERT=arn:aws:acm:...
+	@test -n "$(DOMAIN)" -a -n "$(CERT)" || { echo "make domain needs DOMAIN=counter.example.com and CERT=<ACM" \
+		"certificate ARN> (us-east-1 behind the front door, else the stage's region)." >&2; exit 1; }
+	$(DEPLOY) domain $(STAGE) $(DOMAIN) $(CERT)
 
 deploy-tools: $(DEPLOY_READY) $(LAMBDA_PYTHONPATH)/.installed  ## build .venv-deploy (the runtime's Python, Zappa) and .venv-lambda
 

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "TABLE": "counters",
     "TIMEZONE": "UTC",
     "READ_TOKEN": None,  # when set (16+ characters), read routes need "Authorization: Bearer <token>"
+    "READ_TOKEN_FROM": None,  # or "ssm:/PATH" / "secretsmanager:NAME": the token is read there (secret_token.py)
     "PUBLIC_BADGES": False,  # True: /badge.svg stays open when READ_TOKEN is set
     "ALLOWED_ORIGINS": "*",  # or comma-separated origins; others are refused
     "EVENTS": None,  # None: any valid name; else "PAGEVIEW,SIGNUP"

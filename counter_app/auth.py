@@ -11,6 +11,10 @@ from flask import Flask, Response, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from . import secret_token
+from .secret_token import read_token
+from .storage import StoreUnavailable
+
 COOKIE = "counter_read"
 COOKIE_DAYS = 30
 MIN_TOKEN_CHARS = 16  # a short token can be guessed; 16 random characters cannot, even unthrottled
@@ -36,6 +40,7 @@ def init_app(app: Flask) -> None:
     problem = token_problem(app.config["READ_TOKEN"])
     if problem:
         raise ValueError(problem)
+    secret_token.init_app(app)
 
 
 def _same(sent: str, expected: str) -> bool:
@@ -52,24 +57,30 @@ def _cookie_value(token: str) -> str:
 
 def token_matches(sent: str) -> bool:
     """Whether ``sent`` is the read token (always true when none is set)."""
-    token = current_app.config["READ_TOKEN"]
+    token = read_token()
     return token is None or _same(sent.strip(), token)
 
 
 def read_allowed() -> bool:
     """Whether this request may read counts: no token set, the right bearer token, or the read cookie."""
-    token = current_app.config["READ_TOKEN"]
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    bearer, cookie = scheme.lower() == "bearer", request.cookies.get(COOKIE, "")
+    if secret_token.configured() and not (bearer or cookie):
+        return False  # private, and nothing to check: a hit without credentials never waits for SSM
+    try:
+        token = read_token()
+    except StoreUnavailable:
+        return False  # the token cannot be checked now: nothing private is shown, and counting goes on
     if token is None:
         return True
-    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token_matches(sent):
+    if bearer and _same(sent.strip(), token):
         return True
-    return _same(request.cookies.get(COOKIE, ""), _cookie_value(token))
+    return _same(cookie, _cookie_value(token))
 
 
 def remember(response: Response) -> None:
     """Give this browser the read cookie, which browsers send on navigation where they cannot send a header."""
-    token = current_app.config["READ_TOKEN"]
+    token = read_token()
     if token is not None:
         # Scoped to the app's root: under an API Gateway stage that is /dev, not every stage of the host.
         response.set_cookie(
@@ -95,7 +106,7 @@ def read_access(public_setting: str | None = None) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             opened = public_setting and current_app.config.get(public_setting)
-            guarded = current_app.config["READ_TOKEN"] and not opened
+            guarded = not opened and read_token() is not None
             if guarded and not read_allowed():
                 raise Unauthorized(
                     "This counter's numbers are private: send Authorization: Bearer <token>.",

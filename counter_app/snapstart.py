@@ -15,7 +15,7 @@ import random
 
 from flask import Flask
 
-from . import agents
+from . import agents, secret_token
 from .store import get_store
 
 SNAP_START = "snap-start"
@@ -36,15 +36,18 @@ def before_snapshot(app: Flask) -> None:
     event = min(app.config["EVENTS"] or {"SNAPSHOT"})
     with app.test_client() as client:
         client.head(f"/?e={event}", headers={"User-Agent": BROWSER})
+    secret_token.forget(app)  # a token read above must not live in every copy of the snapshot
     gc.collect()
     gc.freeze()  # what init built lives as long as the process: the collector need not scan it again
 
 
 def after_restore(app: Flask) -> None:
-    """Give this copy of the snapshot its own random state and no connection or cached read from before it."""
+    """Give this copy of the snapshot its own random state, no connection or cached read from before it, and the
+    read token as it is now (when it lives in SSM or Secrets Manager)."""
     random.seed()  # from os.urandom: copies of one snapshot would otherwise draw the same numbers
     with app.app_context():
         get_store().after_restore()
+    secret_token.reread(app)
 
 
 def init_app(app: Flask) -> None:

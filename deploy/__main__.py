@@ -4,18 +4,21 @@
 - ``wheels``: fill the deploy venv's wheel cache with Lambda builds of its compiled libraries;
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
-- ``deploy STAGE``: ``check``, ``create-table``, then ``zappa deploy`` (or ``update``) from the staged app, then
-  throttling and log retention;
+- ``deploy STAGE [--unreserved]``: ``check``, the account's concurrency, the token's parameter, ``create-table``,
+  then ``zappa deploy`` (or ``update``; a half-made stage is deployed afresh) from the staged app, then throttling,
+  log retention and the front door;
+- ``domain STAGE DOMAIN CERTIFICATE_ARN``: the stage's custom domain; prints the DNS record to create;
 - ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import boto3
 
-from . import checks, cost, guardrails, wheels
+from . import account, checks, cost, domain, frontdoor, guardrails, recovery, secret, wheels
 from .package import package, run, runtime_matches, staged, zappa
 from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_settings
 
@@ -32,26 +35,34 @@ def create_table(stage: str) -> None:
     run("flask", "--app", "wsgi", "create-table", cwd=ROOT, env=isolated(stage_environment(stage)))
 
 
-def deploy(stage: str) -> None:
-    """Check the stage, create its table, then ``zappa deploy`` the first time (afterwards ``zappa update``), then
-    the guard rails Zappa cannot set."""
+def deploy(stage: str, reserve: bool = True) -> None:
+    """Check the stage and the account, store the token, create the table, then ``zappa deploy`` the first time
+    (afterwards ``zappa update``), then the guard rails Zappa cannot set and the front door.
+
+    :param reserve: ``False`` (``make deploy RESERVE=no``) deploys without reserved concurrency.
+    """
     check(stage)
     runtime_matches(stage)
-    create_table(stage)
     config = stage_settings(stage)
-    with staged(stage, function_environment(stage)) as (app, settings):
-        zappa("update" if _deployed(stage, config["aws_region"]) else "deploy", stage, "-s", str(settings), app=app)
-    for done in guardrails.apply(stage):
+    session = boto3.session.Session(region_name=config["aws_region"])
+    name = function_name(stage)
+    problem = account.concurrency_problem(session.client("lambda"), stage, name,
+                                          config.get("lambda_concurrency") if reserve else None)
+    if problem:
+        raise SystemExit(f"Not deploying: {problem}")
+    if secret.source(config):
+        print(secret.store(session, config, stage, os.environ))
+    create_table(stage)
+    found = recovery.state(session, name)
+    if found == "half-made":
+        print(recovery.clear(session, name))
+    with staged(stage, function_environment(stage), reserve=reserve) as (app, settings):
+        zappa("update" if found == "deployed" else "deploy", stage, "-s", str(settings), app=app)
+    for done in guardrails.apply(stage, session):
         print(done)
-
-
-def _deployed(stage: str, region: str) -> bool:
-    client = boto3.session.Session(region_name=region).client("lambda")
-    try:
-        client.get_function(FunctionName=function_name(stage))
-    except client.exceptions.ResourceNotFoundException:
-        return False
-    return True
+    if frontdoor.wanted(config):
+        for done in frontdoor.apply(session, config, stage, name, guardrails.api_id(session, config, name)):
+            print(done)
 
 
 def main(argv: list[str]) -> None:
@@ -62,11 +73,17 @@ def main(argv: list[str]) -> None:
     if argv == ["wheels"]:
         print("\n".join(path.name for path in wheels.fill()))
         return
-    command, stage = argv
+    if argv[0] == "domain":
+        print(domain.main(*argv[1:]))
+        return
+    command, stage, *options = argv
     if command == "package":
         print(package(stage, ROOT / "dist" / f"counter-{stage}.zip"))
         return
-    {"check": check, "create-table": create_table, "deploy": deploy}[command](stage)
+    if command == "deploy":
+        deploy(stage, reserve="--unreserved" not in options)
+        return
+    {"check": check, "create-table": create_table}[command](stage)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from importlib import metadata
 from typing import Any
 
+from counter_app.auth import token_problem
+
+from .frontdoor import MAX_BODY_BYTES
 from .stages import isolated, stage_environment, stage_settings
 
 PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
@@ -14,6 +19,8 @@ PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
                   3653)
 MAX_RETAINED_VERSIONS = 10
+MIN_ZAPPA = "0.63.0"
+MIN_WAF_RATE_LIMIT = 10  # the least RateBasedStatement Limit: shape RateLimit, min 10, in botocore's wafv2 model
 # A request's deadline is the function's timeout less 0.5 s, and a DynamoDB call may take 3 s: with less than 4 s
 # every counting request would answer 503 (counter_app/deadline.py).
 TIMEOUT_SECONDS = (4, 900)
@@ -30,13 +37,19 @@ def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
     if config.get("s3_bucket") == PLACEHOLDER_BUCKET:
         found.append(f"s3_bucket in zappa_settings.json is still the placeholder {PLACEHOLDER_BUCKET}: set it to a "
                      f"bucket you own in {config['aws_region']}.")
-    if "COUNTER_READ_TOKEN" not in environ:
+    if "COUNTER_READ_TOKEN_FROM" in committed:
+        # The token goes to SSM or Secrets Manager, where the app cannot check it at start-up: check it here.
+        problem = token_problem(environ.get("COUNTER_READ_TOKEN"))
+        if problem:
+            found.append(f"The {stage} function would refuse its token: {problem}.")
+    elif "COUNTER_READ_TOKEN" not in environ:
         found.append(f"make deploy STAGE={stage} needs COUNTER_READ_TOKEN in your environment, 16 characters or more "
                      "from your password manager or secret store: a deployed counter's numbers are private.")
     if "COUNTER_EVENTS" not in committed and "COUNTER_EVENTS" not in environ:
         found.append(f"make deploy STAGE={stage} needs COUNTER_EVENTS, in the stage's aws_environment_variables or "
                      "your environment: the names it counts, such as PAGEVIEW,SIGNUP, or * for any name.")
     found += _guard_rail_problems(stage, config)
+    found += zappa_problems()
     refusal = app_refusal(stage_environment(stage, environ))
     if refusal:
         found.append(f"The {stage} function would refuse to start: {refusal}.")
@@ -64,6 +77,13 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
             and _whole(config.get("api_throttle_burst"), 1)):
         found.append(f'The {stage} stage needs "api_throttle_rate" (requests per second, above 0) and '
                      '"api_throttle_burst" (1 or more): they cap the bill.')
+    body = config.get("aws_environment_variables", {}).get("COUNTER_MAX_CONTENT_LENGTH", str(MAX_BODY_BYTES))
+    if "waf_rate_limit" in config and body != str(MAX_BODY_BYTES):
+        found.append(f"The {stage} stage's front door refuses bodies over {MAX_BODY_BYTES} bytes, the app's default: "
+                     "leave COUNTER_MAX_CONTENT_LENGTH unset there.")
+    if "waf_rate_limit" in config and not _whole(config["waf_rate_limit"], MIN_WAF_RATE_LIMIT):
+        found.append(f'The {stage} stage\'s "waf_rate_limit" must be a whole number of requests per client IP in '
+                     f"5 minutes, {MIN_WAF_RATE_LIMIT} or more (WAF's least).")
     if config.get("log_retention_days") not in RETENTION_DAYS:
         found.append(f'The {stage} stage needs "log_retention_days", one of CloudWatch\'s values such as 14 or 30.')
     return found + _snap_start_problems(stage, config)
@@ -73,6 +93,10 @@ def _snap_start_problems(stage: str, config: dict[str, Any]) -> list[str]:
     if config.get("snap_start", "None") == "None":
         return []
     found = []
+    if _whole(config.get("num_retained_versions"), 1) and config["num_retained_versions"] < 2:
+        # Zappa 0.63 refuses it too (cli.py, load_settings), but only after make deploy has made the table.
+        found.append(f'The {stage} stage has "snap_start" and "num_retained_versions" 1: Zappa publishes two versions '
+                     "per deploy and its alias points at the previous one, so keep 2 or more.")
     if config.get("aws_environment_variables", {}).get("INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT") != "true":
         found.append(f'The {stage} stage has "snap_start" but not INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT=true in its '
                      "aws_environment_variables: Zappa would make the app after the snapshot, on every restore.")
@@ -80,6 +104,27 @@ def _snap_start_problems(stage: str, config: dict[str, Any]) -> list[str]:
         found.append(f'The {stage} stage has "snap_start" and "keep_warm": the pings keep $LATEST warm, which '
                      "SnapStart never serves (API Gateway calls its alias): set keep_warm to false.")
     return found
+
+
+def zappa_problems(installed: str | None = None) -> list[str]:
+    """Refuse a Zappa older than 0.63.0, whose API Gateway called ``$LATEST``, which SnapStart never serves."""
+    if installed is None:
+        try:
+            installed = metadata.version("zappa")
+        except metadata.PackageNotFoundError:
+            return []  # the dev venv runs these checks too; the deploy venv always has Zappa
+    if _release(installed) < _release(MIN_ZAPPA):
+        return [f"Zappa {installed} is older than {MIN_ZAPPA}, whose API Gateway calls the SnapStart alias rather "
+                "than $LATEST: rm -rf .venv-deploy and run make deploy again (requirements-deploy.txt pins it)."]
+    return []
+
+
+def _release(version: str) -> tuple[int, ...]:
+    numbers = []
+    for part in version.split(".")[:3]:
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        numbers.append(int(digits or 0))
+    return tuple(numbers)
 
 
 def _whole(value: object, least: int) -> bool:

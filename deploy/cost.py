@@ -30,6 +30,11 @@ PRICES = {  # name: (dollars, what for)
                                        "(US East's price: we found none published for Ireland)"),
     "snap_start_restore": (0.0001397998, "Lambda SnapStart (Python), per GB restored (US East's price, likewise)"),
     "public_ipv4": (0.005, "A public IPv4 address, per hour (since 1 February 2024)"),
+    "cloudfront_requests": (1.20, "CloudFront, per million HTTPS requests from viewers in Europe (United States: "
+                                  "$1.00)"),
+    "cloudfront_to_origin": (0.02, "CloudFront, data transfer to the origin, per GB (Europe and the United States)"),
+    "waf_requests": (0.60, "AWS WAF, per million requests a web ACL inspects (every region)"),
+    "waf_monthly": (7.00, "AWS WAF, a web ACL ($5) and its two rules ($1 each), per month (every region)"),
 }
 MONTH_SECONDS = 30 * 86400
 GB = 1024**3
@@ -50,6 +55,7 @@ BADGE_READ_UNITS = 31 * (1 + 8)
 # body bills as 20 (12 even if only Lambda's 6 MB reached the function). No setting caps a body before that.
 HTTP_API_STEP_BYTES = 512 * 1024
 LARGEST_BODY_BYTES = 10 * 1024 * 1024
+FRONT_DOOR_BODY_BYTES = 16 * 1024  # the front door's WAF refuses a larger body (deploy/frontdoor.py)
 LOG_BYTES_PER_REQUEST = 1024  # Lambda's START, END and REPORT lines (about 350 bytes) and one app line
 LARGEST_REPLY_BYTES = 48 * 1024  # /openapi.json and its headers: the largest reply without the read token
 
@@ -60,8 +66,11 @@ def requests_per_month(config: dict[str, Any]) -> int:
 
 
 def metered(config: dict[str, Any]) -> int:
-    """How many requests API Gateway bills for one with the largest body: a REST API one, an HTTP API one per 512 KB."""
-    return 1 if config.get("apigateway_version", "v1") == "v1" else -(-LARGEST_BODY_BYTES // HTTP_API_STEP_BYTES)
+    """How many requests API Gateway bills for one with the largest body: a REST API one, an HTTP API one per 512 KB.
+
+    Behind the front door no body over FRONT_DOOR_BODY_BYTES reaches API Gateway (WAF refuses it), so one."""
+    largest = FRONT_DOOR_BODY_BYTES if config.get("waf_rate_limit") is not None else LARGEST_BODY_BYTES
+    return 1 if config.get("apigateway_version", "v1") == "v1" else -(-largest // HTTP_API_STEP_BYTES)
 
 
 def worst_case(config: dict[str, Any]) -> dict[str, float]:
@@ -83,6 +92,7 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
         **alerts_and_metrics(config),
         "SnapStart cache": (snap_start_versions(config) * config["memory_size"] / 1024 * MONTH_SECONDS
                             * _price("snap_start_cache") if config.get("snap_start", "None") != "None" else 0.0),
+        **front_door(config, requests),
     }
 
 
@@ -101,6 +111,22 @@ def snap_start_versions(config: dict[str, Any]) -> int:
     return config["num_retained_versions"] + 1
 
 
+def front_door(config: dict[str, Any], requests: float) -> dict[str, float]:
+    """The front door's lines (``waf_rate_limit``: CloudFront and a WAF web ACL): its fixed price, and CloudFront's
+    and WAF's price for the requests the throttle admits, each with a body of at most FRONT_DOOR_BODY_BYTES on its
+    way to the origin. What they refuse is billed too: see docs/abuse.md."""
+    if config.get("waf_rate_limit") is None:
+        return {"WAF web ACL and rules": 0.0, "CloudFront and WAF requests": 0.0}
+    to_origin = requests * FRONT_DOOR_BODY_BYTES / GB * _price("cloudfront_to_origin")
+    return {"WAF web ACL and rules": _price("waf_monthly"),
+            "CloudFront and WAF requests": requests / 1e6 * refused_per_million() + to_origin}
+
+
+def refused_per_million() -> float:
+    """What each million requests the front door refuses (WAF's 429 or 413) costs: CloudFront's and WAF's price."""
+    return _price("cloudfront_requests") + _price("waf_requests")
+
+
 def _price(name: str) -> float:
     return PRICES[name][0]
 
@@ -115,8 +141,13 @@ def _dollars(amount: float) -> str:
 
 
 def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
-    """The worst-case bill of each stage as a Markdown table, with the settings it follows from."""
+    """The worst-case bill of each stage as a Markdown table, with the settings it follows from; a stage with a
+    front door is also shown without it."""
     configs = [stage_settings(stage) for stage in stages]
+    without = [(f"{stage} without front door", {k: v for k, v in config.items() if k != "waf_rate_limit"})
+               for stage, config in zip(stages, configs) if config.get("waf_rate_limit") is not None]
+    stages = (*stages, *(label for label, _ in without))
+    configs += [config for _, config in without]
     bills = [worst_case(config) for config in configs]
     rows = [
         "| | " + " | ".join(stages) + " |",

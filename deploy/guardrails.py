@@ -26,9 +26,7 @@ def throttle(session: Any, config: dict[str, Any], stage: str, name: str) -> str
     """Set the stage's default throttling, which API Gateway applies to each route (REST: each method)."""
     rate, burst = config["api_throttle_rate"], config["api_throttle_burst"]
     version = config.get("apigateway_version", "v1")
-    resource = "Api" if version == "v1" else "ApiV2"  # the logical ids in Zappa's stack template
-    found = session.client("cloudformation").describe_stack_resource(StackName=name, LogicalResourceId=resource)
-    api = found["StackResourceDetail"]["PhysicalResourceId"]
+    api = api_id(session, config, name)
     if version == "v1":
         session.client("apigateway").update_stage(restApiId=api, stageName=stage, patchOperations=[
             {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(rate)},
@@ -39,6 +37,13 @@ def throttle(session: Any, config: dict[str, Any], stage: str, name: str) -> str
             "ThrottlingRateLimit": float(rate), "ThrottlingBurstLimit": int(burst)})
     return f"Throttled stage {stage} of API {api} ({'REST' if version == 'v1' else 'HTTP'}) to {rate} requests/s, " \
            f"bursts of {burst}."
+
+
+def api_id(session: Any, config: dict[str, Any], name: str) -> str:
+    """The id of the REST API (``apigateway_version`` v1) or HTTP API (v2) in Zappa's stack ``name``."""
+    resource = "Api" if config.get("apigateway_version", "v1") == "v1" else "ApiV2"  # the stack's logical ids
+    found = session.client("cloudformation").describe_stack_resource(StackName=name, LogicalResourceId=resource)
+    return found["StackResourceDetail"]["PhysicalResourceId"]
 
 
 def retain_logs(session: Any, config: dict[str, Any], name: str) -> str:

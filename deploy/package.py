@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import wheels
+from . import secret, wheels
 from .stages import ROOT, stage_settings
 
 SHIPPED = (
@@ -37,18 +37,26 @@ def app_files(root: Path = ROOT) -> list[Path]:
 
 
 @contextmanager
-def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator[tuple[Path, Path]]:
+def staged(stage: str, environment: Mapping[str, str] | None = None, *,
+           reserve: bool = True) -> Iterator[tuple[Path, Path]]:
     """A private temporary folder: the app's files in ``app/``, and the stage's Zappa settings beside it.
 
     :param environment: the function's environment, secrets included; written only to the settings file,
         which is outside ``app/`` (so never zipped), readable by this user alone, and deleted afterwards.
+    :param reserve: ``False`` leaves out ``lambda_concurrency``, for an account that cannot reserve any yet.
     :return: the app folder (Zappa's working folder) and the settings file (``zappa -s``).
     """
     config = stage_settings(stage)
     for own in ("extends", "prebuild_script"):  # resolved here; deploy.direct refuses builds in the project
         config.pop(own, None)
-    config["attach_policy"] = str(ROOT / config["attach_policy"])
+    for policy in ("attach_policy", "assume_policy"):  # Zappa opens them from its working folder
+        if policy in config:
+            config[policy] = str(ROOT / config[policy])
     config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
+    if not reserve:
+        config.pop("lambda_concurrency", None)
+    if secret.source(config):  # the role may read the token's one parameter or secret
+        config["extra_permissions"] = [*config.get("extra_permissions", []), secret.grant(config)]
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
     with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-") as folder:
@@ -65,12 +73,13 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
 
 
 def zappa(*args: str, app: Path) -> None:
-    """Run ``zappa ARGS`` in the staged ``app`` folder.
+    """Run ``zappa ARGS`` in the staged ``app`` folder, through :mod:`deploy.zappa_run`.
 
     The staged folder becomes the temporary folder, where Zappa finds its wheel cache, and this project is
     importable, for the callback that finishes Zappa's zip (:mod:`deploy.callbacks`).
     """
-    run("zappa", *args, cwd=app, env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)})
+    run("python", "-m", "deploy.zappa_run", *args, cwd=app,
+        env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)})
 
 
 def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> None:

@@ -14,6 +14,7 @@ SETTINGS = ROOT / "zappa_settings.json"
 # the events, the owner's decision for their site, which a stage may commit instead (dev counts "*"); the alert rules
 # (whose webhook URLs are secrets too) and the secret that signs their messages.
 FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS", "COUNTER_ALERTS", "COUNTER_ALERTS_SECRET")
+TOKEN_FROM = "COUNTER_READ_TOKEN_FROM"
 
 
 def stage_settings(stage: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -30,9 +31,12 @@ def function_name(stage: str) -> str:
 
 
 def function_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """What the stage's function finds in its environment: its settings, then the deployer's token and events."""
+    """What the stage's function finds in its environment: its settings, then the deployer's token (unless the
+    stage reads it from SSM or Secrets Manager) and events."""
     committed = stage_settings(stage)["aws_environment_variables"]
-    taken = {name: environ[name] for name in FROM_DEPLOYER if name in environ}
+    # With COUNTER_READ_TOKEN_FROM the token goes to SSM or Secrets Manager (deploy.secret), never to the function.
+    taken = {name: environ[name] for name in FROM_DEPLOYER
+             if name in environ and not (name == "COUNTER_READ_TOKEN" and TOKEN_FROM in committed)}
     if "COUNTER_ALERTS" in taken:
         taken["COUNTER_ALERTS"] = inline_rules(taken["COUNTER_ALERTS"])
     return {**committed, **taken}

@@ -106,12 +106,13 @@ def unpack(stage: str, archive: Path, dest: Path) -> Package:
     return Package(stage, archive, root)
 
 
-def lambda_environ(package: Package, **extra: str) -> dict[str, str]:
-    """The environment Lambda gives the stage's function: its own variables plus the stage's settings."""
+def lambda_environ(package: Package, **extra: str | None) -> dict[str, str]:
+    """The environment Lambda gives the stage's function: its own variables plus the stage's settings, then
+    ``extra`` (``None`` leaves a variable out)."""
     config = stage_settings(package.stage)
     name = f"{config['project_name']}-{package.stage}"
     region = config["aws_region"]
-    return {
+    environ = {
         "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
@@ -134,6 +135,7 @@ def lambda_environ(package: Package, **extra: str) -> dict[str, str]:
         **config.get("aws_environment_variables", {}),
         **extra,
     }
+    return {name: value for name, value in environ.items() if value is not None}
 
 
 class _Invoker:
@@ -163,7 +165,7 @@ class LambdaFunction(_Invoker):
     :param extra: environment variables to add or override, such as ``AWS_ENDPOINT_URL_DYNAMODB``.
     """
 
-    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str | None) -> None:
         self.wrapper = list(wrapper)
         self.environ = lambda_environ(package, **extra)
         self.timeout = float(stage_settings(package.stage)["timeout_seconds"])
@@ -214,7 +216,7 @@ class Snapshot(LambdaFunction):
     environment and says ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``.
     """
 
-    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str) -> None:
+    def __init__(self, package: Package, *, wrapper: Sequence[str] = (), **extra: str | None) -> None:
         super().__init__(package, wrapper=wrapper, AWS_LAMBDA_INITIALIZATION_TYPE="snap-start", **extra)
         for name in ("AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME"):
             self.environ.pop(name)

@@ -10,10 +10,14 @@ of moto changes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
+from moto.awslambda import urls as lambda_urls
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import LambdaBackend, lambda_backends
 from moto.apigatewayv2.responses import ApiGatewayV2Response
 from moto.core.common_models import CloudFormationModel
 from moto.server import main
@@ -150,6 +154,37 @@ def update_stage(self: ApiGatewayV2Response) -> tuple[int, dict, str]:
 
 
 ApiGatewayV2Response.update_stage = update_stage
+
+
+def account_settings(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``GET /2016-08-19/account-settings/``: the quota ``MOTO_LAMBDA_CONCURRENCY_QUOTA`` (1,000 unless set; moto's
+    PutFunctionConcurrency enforces it), none of it reserved but what moto's functions reserve."""
+    quota = int(os.environ.get("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000"))
+    # The region is the signature's: Credential=KEY/DATE/REGION/lambda/aws4_request.
+    account, region = "123456789012", headers.get("Authorization", "").split("Credential=")[1].split("/")[2]
+    functions = lambda_backends[account][region].list_functions()
+    reserved = sum(int(f.reserved_concurrency or 0) for f in functions)
+    return 200, {}, json.dumps({"AccountLimit": {"ConcurrentExecutions": quota,
+                                                 "UnreservedConcurrentExecutions": quota - reserved},
+                                "AccountUsage": {"FunctionCount": len(functions)}})
+
+
+lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = account_settings
+
+# IAM is eventually consistent: Lambda may refuse a role made seconds ago. MOTO_ROLE_NOT_READY=N refuses the first
+# N CreateFunction calls with Zappa's role as Lambda does then.
+_refusals = {"left": int(os.environ.get("MOTO_ROLE_NOT_READY", "0"))}
+_create_function = LambdaBackend.create_function
+
+
+def create_function(self: LambdaBackend, spec: dict[str, Any]) -> Any:
+    if _refusals["left"] > 0 and spec.get("Role", "").endswith("-ZappaLambdaExecutionRole"):
+        _refusals["left"] -= 1
+        raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+    return _create_function(self, spec)
+
+
+LambdaBackend.create_function = create_function  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

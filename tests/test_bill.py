@@ -30,6 +30,7 @@ def test_docs_quote_the_bill_of_the_shipped_settings():
 
 def test_the_bill_follows_the_settings():
     config = {**stage_settings("prod"), "apigateway_version": "v1", "architecture": "x86_64"}
+    del config["waf_rate_limit"]  # without the front door, whose WAF refuses a body over 16 KB
     base = cost.worst_case(config)
     doubled = cost.worst_case({**config, "api_throttle_rate": 2 * config["api_throttle_rate"]})
     assert doubled["API Gateway"] == pytest.approx(2 * base["API Gateway"])
@@ -39,6 +40,13 @@ def test_the_bill_follows_the_settings():
     assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5 * 1.11 * 20)
     assert http_api["Lambda compute"] == pytest.approx(base["Lambda compute"] * 0.8, rel=1e-4)
     assert cost.requests_per_month(config) == config["api_throttle_rate"] * 2 * 30 * 86400
+    # Behind the front door no body over 16 KB reaches API Gateway: each request is billed once.
+    guarded = cost.worst_case({**config, "apigateway_version": "v2", "architecture": "arm64", "waf_rate_limit": 300})
+    assert guarded["API Gateway"] == pytest.approx(http_api["API Gateway"] / 20)
+    assert guarded["WAF web ACL and rules"] == 7.0 and http_api["WAF web ACL and rules"] == 0.0
+    requests = cost.requests_per_month({**config, "apigateway_version": "v2"})
+    assert guarded["CloudFront and WAF requests"] == pytest.approx(
+        requests / 1e6 * 1.80 + requests * 16 * 1024 / 1024**3 * 0.02)
 
 
 def test_snap_start_caches_one_version_more_than_zappa_retains():

@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 
 from deploy import checks, guardrails
 from deploy.stages import SETTINGS, stage_settings
+from tests import aws_actions
 from tests.dynalite import LocalServer, free_port
 from tests.lambda_package import ROOT, copy_project, install_tools, make, offline_environ, try_make
 
@@ -111,8 +112,10 @@ def test_every_stage_gives_its_full_environment_and_no_secret():
     assert raw["dev"]["aws_environment_variables"] == {
         "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "TEST", "COUNTER_EVENTS": "*", **on_import}
     # prod's events are the owner's to choose: make deploy refuses until they do.
+    # prod's token lives in SSM Parameter Store, not in the function's configuration.
     assert raw["prod"]["aws_environment_variables"] == {
-        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "LIVE", **on_import}
+        "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": "LIVE",
+        "COUNTER_READ_TOKEN_FROM": "ssm:/counter/prod/read-token", **on_import}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -120,7 +123,9 @@ def test_shipped_stages_carry_every_guard_rail(stage):
     config = stage_settings(stage)
     assert config["debug"] is False
     assert 1 <= config["lambda_concurrency"] <= 10 and config["num_retained_versions"] == 3
-    assert config["api_throttle_rate"] <= 5 and config["api_throttle_burst"] <= 10
+    # prod's stage throttle is a bill ceiling above a real site's peak; its WAF rule limits each address first.
+    assert (config["api_throttle_rate"], config["api_throttle_burst"], config.get("waf_rate_limit")) == {
+        "dev": (1, 5, None), "prod": (10, 30, 300)}[stage]
     assert config["log_retention_days"] in (14, 30)
     ready = {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": EVENTS}
     assert checks.problems(stage, ready) == [
@@ -142,8 +147,8 @@ def test_snap_start_needs_the_app_made_at_import_and_no_keep_warm():
 @pytest.mark.parametrize(
     ("where", "stage", "environ", "sentence"),
     [("shipped", "dev", {"COUNTER_READ_TOKEN": TOKEN}, "s3_bucket in zappa_settings.json is still the placeholder"),
-     ("copy", "prod", {"COUNTER_EVENTS": EVENTS},
-      "make deploy STAGE=prod needs COUNTER_READ_TOKEN in your environment"),
+     ("copy", "dev", {"COUNTER_EVENTS": EVENTS},
+      "make deploy STAGE=dev needs COUNTER_READ_TOKEN in your environment"),
      ("copy", "dev", {}, "make deploy STAGE=dev needs COUNTER_READ_TOKEN in your environment"),
      ("copy", "prod", {"COUNTER_READ_TOKEN": TOKEN}, "make deploy STAGE=prod needs COUNTER_EVENTS"),
      ("copy", "prod", {"COUNTER_READ_TOKEN": "too-short", "COUNTER_EVENTS": "*"},
@@ -151,7 +156,8 @@ def test_snap_start_needs_the_app_made_at_import_and_no_keep_warm():
      ("copy", "dev", {"COUNTER_READ_TOKEN": ""}, "COUNTER_READ_TOKEN is empty"),
      ("copy", "prod", {"COUNTER_READ_TOKEN": TOKEN, "COUNTER_EVENTS": "PAGEVIEW,bad name"},
       "The prod function would refuse to start: COUNTER_EVENTS=")],
-    ids=["placeholder-bucket", "prod-no-token", "dev-no-token", "prod-no-events", "short-token", "empty-token",
+    ids=["placeholder-bucket", "dev-no-token-events-set", "dev-no-token", "prod-no-events", "short-token",
+         "empty-token",
          "bad-events"],
 )
 def test_make_deploy_refuses_before_touching_aws(project, where, stage, environ, sentence):
@@ -187,14 +193,14 @@ def test_throttling_of_an_http_api_stage():
     stubs["apigatewayv2"].add_response(
         "update_stage", {"StageName": "prod"},
         {"ApiId": "a1b2c3", "StageName": "prod",
-         "DefaultRouteSettings": {"ThrottlingRateLimit": 5.0, "ThrottlingBurstLimit": 10}})
+         "DefaultRouteSettings": {"ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 30}})
     config = {**stage_settings("prod"), "apigateway_version": "v2"}
     with stubs["cloudformation"], stubs["apigatewayv2"]:
         said = guardrails.throttle(type("Session", (), {"client": lambda self, name: clients[name]})(), config,
                                    "prod", "counter-prod")
         for stub in stubs.values():
             stub.assert_no_pending_responses()
-    assert said == "Throttled stage prod of API a1b2c3 (HTTP) to 5 requests/s, bursts of 10."
+    assert said == "Throttled stage prod of API a1b2c3 (HTTP) to 10 requests/s, bursts of 30."
 
 
 def everything_stored(endpoint: str) -> dict[str, bytes]:
@@ -209,7 +215,12 @@ def everything_stored(endpoint: str) -> dict[str, bytes]:
 def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, monkeypatch):
     config = stage_settings(stage)
     env = offline_environ(AWS_ENDPOINT_URL=moto_endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
+    before = len(moto_recording.read_text().splitlines()) if moto_recording.exists() else 0
     out = make("deploy", f"STAGE={stage}", env=env, cwd=project)
+    # Every call make deploy made is one docs/deploying.md lists for the deployer's policy.
+    called = aws_actions.actions(moto_recording, before)
+    missing = sorted(called - aws_actions.documented((ROOT / "docs" / "deploying.md").read_text()))
+    assert missing == [], f"make deploy called what docs/deploying.md does not list: {' '.join(missing)}"
     assert f"created table {STAGES[stage]}_counters" in out
     assert TOKEN not in out
 
@@ -219,9 +230,11 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
     assert function["Handler"] == "handler.lambda_handler"
     assert (function["MemorySize"], function["Timeout"]) == (config["memory_size"], config["timeout_seconds"])
+    token = {"dev": {"COUNTER_READ_TOKEN": TOKEN},
+             "prod": {"COUNTER_READ_TOKEN_FROM": "ssm:/counter/prod/read-token"}}[stage]
     assert function["Environment"]["Variables"] == {
         "COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": STAGES[stage], "COUNTER_EVENTS": EVENTS,
-        "COUNTER_READ_TOKEN": TOKEN, "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
+        **token, "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT": "true"}
     assert function["CodeSize"] < 3 * 1024 * 1024
     assert lambdas.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == \
         config["lambda_concurrency"]
@@ -261,7 +274,13 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["zappa-permissions"]
     assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []
     granted = iam.get_role_policy(RoleName=role, PolicyName="zappa-permissions")["PolicyDocument"]
-    assert granted == json.loads((ROOT / "deploy" / f"policy-{stage}.json").read_text())
+    policy = json.loads((ROOT / "deploy" / f"policy-{stage}.json").read_text())
+    if stage == "prod":  # and reading its token's one parameter
+        policy["Statement"].append({"Sid": "ReadToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+                                    "Resource": "arn:aws:ssm:eu-west-1:*:parameter/counter/prod/read-token"})
+    assert granted == policy
+    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    assert [statement["Principal"] for statement in trust["Statement"]] == [{"Service": ["lambda.amazonaws.com"]}]
 
     events = aws("events", moto_endpoint)
     rules = {rule["Name"]: rule for rule in events.list_rules()["Rules"]}
@@ -276,7 +295,11 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in granted
             if s["Principal"] in ({"Service": "events.amazonaws.com"}, "events.amazonaws.com")] == [check["Arn"]]
 
-    # The token reached Lambda's configuration and nothing else: not the zip, not S3, not the output.
+    if stage == "prod":
+        assert_token_in_ssm_only(moto_endpoint, name)
+        assert_front_door(moto_endpoint, name, api["ApiId"], out)
+    # The token reached Lambda's configuration (dev) or SSM (prod) and nothing else: not the zip, not S3, not the
+    # output.
     stored = everything_stored(moto_endpoint)
     zips = {key: data for key, data in stored.items() if key.startswith(f"{BUCKET}/{name}-") and key.endswith(".zip")}
     assert len(zips) == 1 and stored
@@ -289,16 +312,8 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert "markupsafe/_speedups.cpython-313-aarch64-linux-gnu.so" in shipped.namelist()
     assert not {".env", "zappa_settings.json", "Makefile"} & set(shipped.namelist())
 
-    # A later zappa update sends the committed environment only; Zappa keeps what the function already has.
-    from zappa.core import Zappa
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    Zappa(aws_region="eu-west-1", desired_role_arn=function["Role"]).update_lambda_configuration(
-        function["FunctionArn"], name, function["Handler"], timeout=function["Timeout"],
-        memory_size=function["MemorySize"], runtime=function["Runtime"],
-        aws_environment_variables=dict(config["aws_environment_variables"]), wait=False)
-    assert lambdas.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
-        "COUNTER_READ_TOKEN"] == TOKEN
+    if stage == "dev":
+        assert_token_survives_an_update(moto_endpoint, monkeypatch, config, function, name)
 
     status = zappa("status", stage, env=env, cwd=project)
     assert status.returncode == 0 and f"Lambda Name:          {name}" in status.stdout
@@ -306,3 +321,80 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert zappa("undeploy", stage, "--yes", env=env, cwd=project).returncode == 0
     assert name not in [f["FunctionName"] for f in lambdas.list_functions()["Functions"]]
     assert f"{STAGES[stage]}_counters" in aws("dynamodb", moto_endpoint).list_tables()["TableNames"]
+
+
+def assert_token_in_ssm_only(endpoint: str, name: str) -> None:
+    """prod: the token is the SecureString parameter, and in no configuration of the function or its versions."""
+    parameter = aws("ssm", endpoint).get_parameter(Name="/counter/prod/read-token", WithDecryption=True)["Parameter"]
+    assert (parameter["Type"], parameter["Value"]) == ("SecureString", TOKEN)
+    lambdas = aws("lambda", endpoint)
+    versions = lambdas.list_versions_by_function(FunctionName=name)["Versions"]
+    assert len(versions) >= 2  # $LATEST and the published versions SnapStart snapshots
+    assert [v["Version"] for v in versions if TOKEN in json.dumps(v)] == []
+    for version in versions:
+        got = lambdas.get_function_configuration(FunctionName=name, Qualifier=version["Version"])
+        assert TOKEN not in json.dumps(got, default=str)
+
+
+def assert_front_door(endpoint: str, name: str, api: str, out: str) -> None:
+    """prod: a CLOUDFRONT web ACL in us-east-1 with one rate rule per client IP, on a distribution before the API."""
+    wafv2 = boto3.client("wafv2", endpoint_url=endpoint, region_name="us-east-1")
+    (summary,) = [acl for acl in wafv2.list_web_acls(Scope="CLOUDFRONT")["WebACLs"] if acl["Name"] == name]
+    acl = wafv2.get_web_acl(Name=name, Scope="CLOUDFRONT", Id=summary["Id"])["WebACL"]
+    rate, body = acl["Rules"]
+    assert rate["Statement"]["RateBasedStatement"] == {"Limit": 300, "AggregateKeyType": "IP",
+                                                       "EvaluationWindowSec": 300}
+    assert rate["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    assert body["Statement"]["SizeConstraintStatement"]["Size"] == 16 * 1024
+    assert body["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
+    assert acl["DefaultAction"] == {"Allow": {}}
+    cloudfront = aws("cloudfront", endpoint)
+    (distribution,) = [d for d in cloudfront.list_distributions()["DistributionList"]["Items"] if d["Comment"] == name]
+    assert distribution["WebACLId"] == summary["ARN"]  # CloudFront's association: the ACL's ARN in its config
+    (origin,) = distribution["Origins"]["Items"]
+    assert origin["DomainName"] == f"{api}.execute-api.eu-west-1.amazonaws.com"
+    assert f"Front door: https://{distribution['DomainName']}/prod/" in out
+
+
+def assert_token_survives_an_update(endpoint, monkeypatch, config, function, name) -> None:
+    """A later zappa update sends the committed environment only; Zappa keeps what the function already has."""
+    from zappa.core import Zappa
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    Zappa(aws_region="eu-west-1", desired_role_arn=function["Role"]).update_lambda_configuration(
+        function["FunctionArn"], name, function["Handler"], timeout=function["Timeout"],
+        memory_size=function["MemorySize"], runtime=function["Runtime"],
+        aws_environment_variables=dict(config["aws_environment_variables"]), wait=False)
+    assert aws("lambda", endpoint).get_function_configuration(FunctionName=name)["Environment"]["Variables"][
+        "COUNTER_READ_TOKEN"] == TOKEN
+
+
+def test_a_new_account_with_a_quota_of_10(project, tmp_path):
+    """Refused before anything is made, in one sentence; then, with RESERVE=no, a stage a failed first deploy left
+    half-made (a function, no stack) is deployed in one run, though Lambda refuses the new role twice at first."""
+    quota = {"MOTO_LAMBDA_CONCURRENCY_QUOTA": "10",  # moto's PutFunctionConcurrency enforces it, as Lambda would
+             "MOTO_ROLE_NOT_READY": "2"}  # and the first two CreateFunction calls find the role not assumable yet
+    with MotoWithHttpApis(log=tmp_path / "server.log", env=quota) as server:
+        env = offline_environ(AWS_ENDPOINT_URL=server.endpoint, COUNTER_READ_TOKEN=TOKEN, COUNTER_EVENTS=EVENTS)
+        refused = try_make("deploy", "STAGE=dev", env=env, cwd=project)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert ("Not deploying: This account's Lambda concurrency quota is 10 with 10 unreserved, and Lambda keeps "
+                "10 unreserved, so the dev stage cannot reserve 2: ask for more in Service Quotas") in refused.stderr
+        lambdas = aws("lambda", server.endpoint)
+        assert aws("dynamodb", server.endpoint).list_tables()["TableNames"] == []
+        assert lambdas.list_functions()["Functions"] == []
+
+        from tests.test_first_deploy import function_zip
+
+        role = aws("iam", server.endpoint).create_role(
+            RoleName="an-earlier-role", AssumeRolePolicyDocument=(ROOT / "deploy" / "assume-policy.json").read_text())
+        lambdas.create_function(FunctionName="counter-dev", Runtime="python3.13", Role=role["Role"]["Arn"],
+                                Handler="handler.lambda_handler", Code={"ZipFile": function_zip()})
+        out = make("deploy", "STAGE=dev", "RESERVE=no", env=env, cwd=project)
+        assert "Function counter-dev had no API (a first deploy stopped half-way)" in out
+        # Lambda refused Zappa's new role twice; the deploy waited and went on, in this one run.
+        assert out.count("Lambda cannot assume the new role yet") == 2
+        (api,) = aws("apigatewayv2", server.endpoint).get_apis()["Items"]
+        assert "Throttled stage dev of API" in out and api["Name"] == "counter-dev"
+        assert "ReservedConcurrentExecutions" not in lambdas.get_function_concurrency(FunctionName="counter-dev")
+        assert lambdas.get_function_configuration(FunctionName="counter-dev")["Handler"] == "handler.lambda_handler"

@@ -30,8 +30,10 @@ NOT_SHIPPED = ["boto3/", "botocore/", "s3transfer/", "troposphere/", "yaml/", "r
 
 @pytest.fixture(scope="module", params=list(STAGES))
 def function(request, packages, tables, dynalite):
-    """A warm function of one stage, counting into dynalite."""
-    with LambdaFunction(packages[request.param], AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint) as running:
+    """A warm function of one stage, counting into dynalite, its numbers public (test_snapstart.py reads prod's
+    token from SSM)."""
+    with LambdaFunction(packages[request.param], AWS_ENDPOINT_URL_DYNAMODB=dynalite.endpoint,
+                        COUNTER_READ_TOKEN_FROM=None) as running:
         yield running
 
 

@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import boto3
 import pytest
 import snapshot_restore_py
 
@@ -15,6 +16,9 @@ from counter_app.store import get_store
 from tests.conftest import dynalite_app
 from tests.lambda_package import STAGES, Snapshot, http_event, new_event
 from tests.proxy import Proxy
+
+PARAMETER = "/counter/prod/read-token"  # prod's COUNTER_READ_TOKEN_FROM
+SNAP_TOKEN, ROTATED = "snapshot-read-token-0123", "rotated-read-token-456789"
 
 
 @pytest.fixture
@@ -86,9 +90,20 @@ def get_store_of(app):
 
 
 @pytest.fixture(scope="module")
-def snapshot(packages, tables, dynalite):
-    """The prod package initialised as SnapStart does it, counting into dynalite through a counting proxy."""
+def ssm(moto_server):
+    """moto's SSM holding prod's read token, where the function reads it (COUNTER_READ_TOKEN_FROM)."""
+    client = boto3.client("ssm", endpoint_url=moto_server.endpoint, region_name="eu-west-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.put_parameter(Name=PARAMETER, Value=SNAP_TOKEN, Type="SecureString", Overwrite=True)
+    return client
+
+
+@pytest.fixture(scope="module")
+def snapshot(packages, tables, dynalite, ssm):
+    """The prod package initialised as SnapStart does it, counting into dynalite through a counting proxy, its
+    token in moto's SSM."""
     with Proxy(dynalite.port) as counting, Snapshot(packages["prod"], AWS_ENDPOINT_URL_DYNAMODB=counting.url,
+                                                     AWS_ENDPOINT_URL_SSM=ssm.meta.endpoint_url,
                                                      COUNTER_EVENTS="*") as held:
         yield held, counting
 
@@ -100,7 +115,8 @@ def test_restored_copies_count_each_on_its_own_connection(snapshot, tables):
     first, second = held.restore(), held.restore()
     with first, second:
         for copy, expected in ((first, 1), (second, 2), (first, 3), (second, 4)):
-            reply = copy.invoke(http_event("GET", "/", stage="prod", query=f"e={event}"))
+            reply = copy.invoke(http_event("GET", "/", stage="prod", query=f"e={event}",
+                                           headers={"Authorization": f"Bearer {SNAP_TOKEN}"}))
             assert reply["statusCode"] == 200, reply
             assert json.loads(reply["body"])["count"] == expected
     assert counting.accepted == 2  # one each: neither inherited a connection, each kept its own alive
@@ -108,6 +124,20 @@ def test_restored_copies_count_each_on_its_own_connection(snapshot, tables):
     items = [tables.get_item(TableName=f"{STAGES['prod']}_counters", Key={"Day": {"N": str(key)}},
                              ConsistentRead=True).get("Item", {}) for key in (day, -day)]
     assert sum(int(item[event]["N"]) for item in items if event in item) == 4
+
+
+def test_a_restored_copy_reads_the_token_as_it_is_now(snapshot, ssm):
+    """The token rotated after the snapshot: a copy restored afterwards takes the new one, with no redeploy."""
+    held, _ = snapshot
+    ssm.put_parameter(Name=PARAMETER, Value=ROTATED, Type="SecureString", Overwrite=True)
+    try:
+        with held.restore() as copy:
+            statuses = [copy.invoke(http_event("GET", "/summary", stage="prod",
+                                               headers={"Authorization": f"Bearer {token}"}))["statusCode"]
+                        for token in (ROTATED, SNAP_TOKEN)]
+    finally:
+        ssm.put_parameter(Name=PARAMETER, Value=SNAP_TOKEN, Type="SecureString", Overwrite=True)
+    assert statuses == [200, 401]
 
 
 def test_restored_copies_draw_their_own_random_numbers(snapshot):

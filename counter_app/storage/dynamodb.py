@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoC
 from botocore.exceptions import ConnectionError as NotConnected
 
 from .. import deadline
+from .backups import enable_point_in_time_recovery
 from .base import (
     FIRST_DAY,
     LAST_DAY,
@@ -542,9 +543,7 @@ class DynamoDBStorage(DynamoDBAlerts, Storage):
             self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
             done.append(f"{name} is ACTIVE")
             try:
-                self.client.update_continuous_backups(
-                    TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-                )
+                enable_point_in_time_recovery(self.client, name)
                 done.append(f"point-in-time recovery is on for {name}")
             except ClientError as exc:
                 if not _unsupported(exc):
