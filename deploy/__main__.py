@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import boto3
 
 from . import checks, cost, guardrails, wheels
 from .package import package, run, runtime_matches, staged, zappa
-from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_settings
+from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_names, stage_settings
 
 
 def check(stage: str) -> None:
@@ -54,15 +55,36 @@ def _deployed(stage: str, region: str) -> bool:
     return True
 
 
+UNSTAGED = ("bill", "wheels")
+STAGED = ("check", "package", "create-table", "deploy")
+
+
+def arguments(argv: list[str]) -> argparse.Namespace:
+    """The command and its stage, or a usage text and exit 2 when they are missing or unknown."""
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=(*STAGED, *UNSTAGED))
+    parser.add_argument("stage", nargs="?", help="a stage of zappa_settings.json")
+    args = parser.parse_args(argv)
+    stages = stage_names()
+    if args.command in UNSTAGED and args.stage is not None:
+        parser.error(f"{args.command} takes no stage.")
+    if args.command in STAGED and args.stage not in stages:
+        wrong = f"{args.command} needs a stage" if args.stage is None else f"there is no stage {args.stage!r}"
+        parser.error(f"{wrong}: zappa_settings.json has {' and '.join(stages)} (names are case-sensitive).")
+    return args
+
+
 def main(argv: list[str]) -> None:
     """Run one command; see the module's docstring."""
-    if argv == ["bill"]:
+    args = arguments(argv)
+    command, stage = args.command, args.stage
+    if command == "bill":
         print(cost.bill_table(), end="")
         return
-    if argv == ["wheels"]:
+    if command == "wheels":
         print("\n".join(path.name for path in wheels.fill()))
         return
-    command, stage = argv
     if command == "package":
         print(package(stage, ROOT / "dist" / f"counter-{stage}.zip"))
         return
