@@ -49,3 +49,6 @@ def init_app(app: Flask) -> None:
         app.config["STORE"], table=table_name(app.config), ids_table=table_name(app.config, IDS_TABLE)
     )
     app.cli.add_command(create_table_command)
+    context = click.get_current_context(silent=True)
+    if context is not None and context.info_name == "run":  # flask run: where the counts go, before any is counted
+        click.echo(f" * Counting into {app.extensions['counter.store'].where()}", err=True)

@@ -112,6 +112,7 @@ def import_command(file: Path, replace: bool, again: bool) -> None:
             raise click.ClickException(exc.problems.summary()) from None
     with checked:
         store = get_store()
+        click.echo(f"Importing into {store.where()}.", err=True)
         try:
             earlier = store.imported(checked.digest)  # also proves the store answers before anything is written
         except StoreUnavailable as exc:

@@ -67,6 +67,12 @@ class Once:
 class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
 
+    table: str
+
+    def where(self) -> str:
+        """Where the counts are kept, as a person should read it before anything is written there."""
+        return f"table {self.table}"
+
     @abstractmethod
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
         """Atomically add ``amount`` to the counter and return its new value.
