@@ -112,7 +112,6 @@ def import_command(file: Path, replace: bool, again: bool) -> None:
             raise click.ClickException(exc.problems.summary()) from None
     with checked:
         store = get_store()
-        click.echo(f"Importing into {store.where()}.", err=True)
         try:
             earlier = store.imported(checked.digest)  # also proves the store answers before anything is written
         except StoreUnavailable as exc:
@@ -122,6 +121,7 @@ def import_command(file: Path, replace: bool, again: bool) -> None:
                 f"Nothing was written: {file} was imported in full into this store on {earlier}, and importing it "
                 "again would add its counts twice (give --again to do that)."
             )
+        click.echo(f"Importing into {store.where()}.", err=True)
         journal = Journal(file.with_name(file.name + ".progress"), store_key(checked.digest), record=not replace)
         skipped = checked.count - checked.count_after(journal.through) + len(journal.done)
         if skipped:
