@@ -11,15 +11,23 @@ BENCH_SIZE ?= full
 help:  ## list the targets and what each does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Checked before anything is installed, and again for a venv made earlier with another Python.
+NEEDS_PYTHON = import sys; sys.exit(sys.version_info < (3, 11) and "The counter needs Python 3.11 or newer, and %s \
+	is Python %d.%d.%d: install 3.11 or newer, then rm -rf $(VENV) and run make $(MAKECMDGOALS) PYTHON=python3.11 (or \
+	newer)." % ("$(1)", *sys.version_info[:3]))
+
 $(BIN)/python:
+	@$(PYTHON) -c '$(call NEEDS_PYTHON,$(PYTHON))'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.run-installed: requirements.txt | $(BIN)/python
+	@$(BIN)/python -c '$(call NEEDS_PYTHON,$(BIN)/python)'
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-runtime.txt | $(BIN)/python
+	@$(BIN)/python -c '$(call NEEDS_PYTHON,$(BIN)/python)'
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
