@@ -40,8 +40,8 @@ test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
 bench: $(VENV)/.dev-installed  ## side-by-side benchmarks (BENCH_SIZE=tiny|full) into bench/results/latest.json
 	$(BIN)/python -m bench.run --size $(BENCH_SIZE)
 
-cost: $(VENV)/.dev-installed  ## measure the inputs (deploy/measured.json), print $ per million counted events (docs/cost.md)
-	$(BIN)/python -m bench.cost
+cost: $(VENV)/.dev-installed  ## measure $ per million events into bench/results/ (UPDATE=1: into docs/cost.md)
+	$(BIN)/python -m bench.cost $(if $(UPDATE),--update)
 
 screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
