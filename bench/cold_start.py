@@ -54,9 +54,9 @@ def package_bare(dest: Path) -> Package:
     project.mkdir()
     shutil.copy(ROOT / "bench" / "bare_app.py", project)
     # attach_policy names a file of the counter's project; it shapes the IAM role, not the zip. The
-    # prebuild_script refuses builds outside deploy/package.py's staged folder, which holds the counter.
+    # settings callback refuses builds outside deploy/package.py's staged folder, which holds the counter.
     settings = {name: value for name, value in stage_settings(STAGE).items()
-                if name not in ("attach_policy", "prebuild_script")}
+                if name not in ("attach_policy", "callbacks")}
     settings |= {"app_function": "bare_app.app", "exclude_glob": settings["exclude_glob"] + COUNTER_ONLY,
                  "exclude": settings["exclude"] + ["zappa_settings.json"]}
     (project / "zappa_settings.json").write_text(json.dumps({STAGE: settings}))

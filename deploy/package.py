@@ -45,10 +45,10 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
     :return: the app folder (Zappa's working folder) and the settings file (``zappa -s``).
     """
     config = stage_settings(stage)
-    for own in ("extends", "prebuild_script"):  # resolved here; deploy.direct refuses builds in the project
-        config.pop(own, None)
+    config.pop("extends", None)  # resolved here
     config["attach_policy"] = str(ROOT / config["attach_policy"])
-    config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
+    callbacks = {name: call for name, call in config.get("callbacks", {}).items() if name != "settings"}
+    config["callbacks"] = {**callbacks, "zip": "deploy.callbacks.zip_built"}  # deploy.direct refuses in the project
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
     with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-") as folder:

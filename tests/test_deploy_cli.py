@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
 import pytest
 
-from tests.lambda_package import ROOT, offline_environ, try_make
+from tests.lambda_package import DEPLOY_VENV, ROOT, copy_project, offline_environ, try_make
+
+ZAPPA = DEPLOY_VENV / "bin" / "zappa"
 
 
 def deploy_cli(*args: str) -> subprocess.CompletedProcess:
@@ -42,3 +45,26 @@ def test_unknown_stage_names_the_stages(target, stage):
 def test_stage_missing_or_extra(args, sentence):
     done = deploy_cli(*args)
     assert done.returncode == 2 and sentence in done.stderr
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return copy_project(tmp_path_factory.mktemp("direct") / "project")
+
+
+@pytest.mark.parametrize("command", ["deploy", "update", "package"])
+def test_zappa_run_directly_refuses_before_any_aws_call(project, command):
+    """Zappa's settings callback refuses a build in the project folder; no request reaches the AWS endpoint."""
+    with socket.socket() as endpoint:
+        endpoint.bind(("127.0.0.1", 0))
+        endpoint.listen()
+        endpoint.setblocking(False)
+        env = offline_environ(AWS_ENDPOINT_URL=f"http://127.0.0.1:{endpoint.getsockname()[1]}",
+                              VIRTUAL_ENV=str(ZAPPA.parent.parent))
+        done = subprocess.run([str(ZAPPA), command, "dev"], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=120)
+        with pytest.raises(BlockingIOError):
+            endpoint.accept()
+    assert done.returncode != 0
+    assert f"Use make deploy STAGE=... or make package STAGE=... instead of zappa {command}" in done.stderr
+    assert "Traceback" not in done.stderr and not list(project.glob("*.zip"))
