@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import wheels
+from . import quiet, wheels
 from .stages import ROOT, stage_settings
 
 SHIPPED = (
@@ -70,16 +70,21 @@ def zappa(*args: str, app: Path) -> None:
     The staged folder becomes the temporary folder, where Zappa finds its wheel cache, and this project is
     importable, for the callback that finishes Zappa's zip (:mod:`deploy.callbacks`).
     """
-    run("zappa", *args, cwd=app, env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)})
+    run("zappa", *args, cwd=app, env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)},
+        filtered=True)
 
 
-def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> None:
-    """Run the deploy venv's ``program ARGS`` in ``cwd``, as if the venv were active; stop if it fails."""
+def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None, filtered: bool = False) -> None:
+    """Run the deploy venv's ``program ARGS`` in ``cwd``, as if the venv were active; stop if it fails.
+
+    :param filtered: leave out the notices :mod:`deploy.quiet` expects.
+    """
     venv = Path(sys.prefix)
     environ = {**(os.environ if env is None else env), "VIRTUAL_ENV": str(venv)}  # Zappa zips this venv
-    done = subprocess.run([str(venv / "bin" / program), *args], cwd=cwd, env=environ)
-    if done.returncode:
-        raise SystemExit(done.returncode)
+    argv = [str(venv / "bin" / program), *args]
+    code = quiet.run(argv, cwd=cwd, env=environ) if filtered else subprocess.run(argv, cwd=cwd, env=environ).returncode
+    if code:
+        raise SystemExit(code)
 
 
 def runtime_matches(stage: str) -> None:

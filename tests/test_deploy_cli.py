@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from deploy import quiet
 from tests.lambda_package import DEPLOY_VENV, ROOT, copy_project, offline_environ, try_make
 
 ZAPPA = DEPLOY_VENV / "bin" / "zappa"
@@ -68,3 +69,19 @@ def test_zappa_run_directly_refuses_before_any_aws_call(project, command):
     assert done.returncode != 0
     assert f"Use make deploy STAGE=... or make package STAGE=... instead of zappa {command}" in done.stderr
     assert "Traceback" not in done.stderr and not list(project.glob("*.zip"))
+
+
+def test_zappa_notices_that_are_expected_are_one_line(capfd, tmp_path):
+    """make package: Zappa's per-library manylinux notices and its wsgi name check become one line; others pass."""
+    script = ("import sys\n"
+              "print('Warning! You may have a namespace collision between wsgi.app and wsgi.! You may want to rename')\n"
+              "print('Package created')\n"
+              "for name in ('flask', 'jinja2'):\n"
+              "    print(f'WARNING: - {name}==1.0: No manylinux wheel found for this package', file=sys.stderr)\n"
+              "print('WARNING: something else', file=sys.stderr)\n"
+              "sys.exit(3)\n")
+    assert quiet.run([sys.executable, "-c", script], cwd=tmp_path, env={}) == 3
+    out, err = capfd.readouterr()
+    assert out == "Package created\n"
+    assert err == ("WARNING: something else\n(3 of Zappa's notices left out as expected: no manylinux wheel for a "
+                   "pure-Python library, and its wsgi name check; see deploy/quiet.py.)\n")
