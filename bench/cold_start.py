@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import shutil
 import subprocess
 import tempfile
@@ -137,6 +138,8 @@ def measure(size: Size) -> dict:
         result: dict[str, Any] = {"full_cpu": compare_starts(packages, extra, count)}
         unavailable = cpu_share.why_not()
         if unavailable:
+            print(f"cold_start: Lambda's CPU share is not measured here ({unavailable}); full CPU only.",
+                  file=sys.stderr)
             result["cpu_share"] = {"not_measured": unavailable}
         else:
             result["cpu_share"] = {}
