@@ -32,6 +32,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-runti
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed  ## serve the counter on http://127.0.0.1:5000 (PORT=...) with SQLite
+	@echo "The counter: http://127.0.0.1:$(PORT)/?e=PAGEVIEW counts; the dashboard: http://127.0.0.1:$(PORT)/dashboard"
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.dev-installed  ## install test tools and run the whole suite
