@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -75,11 +76,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", choices=SIZES, default="full")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    result = run(SIZES[args.size])
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    log = args.out.with_suffix(".log")
+    with log.open("w") as lines, contextlib.redirect_stdout(lines):  # the in-process apps' JSON log lines
+        result = run(SIZES[args.size])
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(headlines(result), end="")
-    print(f"Every number: {args.out}")
+    print(f"Every number: {args.out}; the apps' log lines: {log}")
 
 
 if __name__ == "__main__":
