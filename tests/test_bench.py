@@ -12,11 +12,26 @@ from bench.run import headlines, run
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
+def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "result.json"
-    subprocess.run([sys.executable, "-m", "bench.run", "--size", "tiny", "--out", str(out)],
-                   cwd=ROOT, check=True, timeout=300, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--size", "tiny", "--out", str(out)],
+                          cwd=ROOT, check=True, timeout=300, stdout=subprocess.PIPE, text=True)
+    return json.loads(out.read_text()), done.stdout, out
+
+
+@pytest.fixture(scope="module")
+def result(bench_run):
+    return bench_run[0]
+
+
+def test_make_bench_prints_a_table_and_writes_the_json(bench_run):
+    """One line a section on stdout; every number in the JSON file, the apps' log lines beside it."""
+    result, printed, out = bench_run
+    lines = printed.splitlines()
+    assert lines[0].startswith("section") and lines[-1].startswith(f"Every number: {out}")
+    assert [line.split()[0] for line in lines[1:-1]] == [name for name in result if "took_s" in result[name]]
+    assert not any(line.startswith("{") for line in lines)
+    assert '"event refused"' in out.with_suffix(".log").read_text()  # the lockout section's app logs there
 
 
 def test_machine_and_size_are_recorded(result):
