@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 BENCH_SIZE ?= full
 
-.PHONY: help run test bench cost screenshot clean package create-table deploy deploy-tools bill
+.PHONY: help run test bench cost screenshot clean clean-data package create-table deploy deploy-tools bill
 .DEFAULT_GOAL := help
 
 help:  ## list the targets and what each does
@@ -47,8 +47,11 @@ cost: $(VENV)/.dev-installed  ## measure $ per million events into bench/results
 screenshot: $(VENV)/.dev-installed  ## seed demo counts and write docs/screenshots/dashboard-*.png with Chromium
 	PYTHONPATH=. $(BIN)/python scripts/screenshot.py
 
-clean:  ## remove the venvs, .tools, dist and the local SQLite instance folder
-	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis instance
+clean:  ## remove the venvs, .tools and dist; the counts in instance/ stay (make clean-data)
+	rm -rf $(VENV) $(DEPLOY_VENV) $(LAMBDA_PYTHONPATH) dist .tools .pytest_cache .hypothesis
+
+clean-data:  ## delete instance/, the local SQLite counts, on purpose (export them first)
+	rm -rf instance
 
 # Deploying: Zappa zips the venv it runs from, so that venv holds requirements.txt and zappa, nothing else,
 # built with the Lambda runtime's Python ("runtime" in zappa_settings.json): pyenv's, or PYTHON= if it is that version.

@@ -12,6 +12,7 @@ from .auth import read_access, read_allowed
 from .store import get_store
 
 bp = Blueprint("counting", __name__)
+SUMMARY_PARAMETERS = ("from", "to", "e", "group", "format")
 
 
 def record(*, mail: bool = False) -> dict:
@@ -74,6 +75,7 @@ def increment() -> Response:
 @read_access()
 def summary() -> Response:
     """Counts per day (or per week or month) and totals over a range, as JSON or CSV."""
+    params.only(request.args, SUMMARY_PARAMETERS)
     first, last, wanted = totals.requested_range(request.args)
     group = periods.requested(request.args)
     fmt = params.single(request.args, "format")

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from . import auth, chart, days, periods, ranges, totals
@@ -33,11 +32,9 @@ def dashboard() -> Response:
     today = days.today()
     form = {name: request.args.get(name, "") for name in FIELDS}
     keep = {"e": form["e"]} if form["e"].strip() else {}
-    # A cleared date input still sends "from=": on this form that means the default.
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v or k not in ("from", "to")])
     try:
-        first, last, wanted = totals.requested_range(args)
-        chosen = periods.requested(args, default="")
+        first, last, wanted = totals.requested_range(request.args)
+        chosen = periods.requested(request.args, default="")
     except BadRequest as exc:
         form |= {name: _iso(form[name]) for name in ("from", "to")}
         page = render_template("dashboard.html", form=form, error=exc.description, presets=_presets(today, keep))
