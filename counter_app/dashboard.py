@@ -63,6 +63,7 @@ def dashboard() -> Response:
                              lambda event: _url(span, e=event, **focus)),
         hidden=len(ranked) > chart.MAX_SERIES,
         table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
+        small_base=SMALL_BASE,
         focused=wanted is not None and len(wanted) == 1,
         everything_url=_url(span, **focus),
         presets=_presets(today, keep, span),
@@ -153,6 +154,9 @@ def _table(current: dict[str, int], earlier: dict[str, int] | None) -> list[dict
             for event in names]
 
 
+SMALL_BASE = 20  # fewer in the range before, and a change is shown as a count, not a percentage
+
+
 def change(now: int, before: int | None) -> dict[str, str]:
     """How ``now`` compares with ``before``: a kind for the colour, text with a sign, and words for screen readers."""
     if before is None:
@@ -161,6 +165,14 @@ def change(now: int, before: int | None) -> dict[str, str]:
         if now == 0:
             return {"kind": "same", "text": "–", "words": "none in either range"}
         return {"kind": "new", "text": "new", "words": "new: none in the range before"}
+    if before < SMALL_BASE:  # 2 then 54 is "+2,600%": the counts say more, marked as a small base
+        difference = now - before
+        if difference == 0:
+            return {"kind": "same", "text": "±0", "words": f"the same {before} as the range before", "small": "yes"}
+        up = difference > 0
+        return {"kind": "up" if up else "down", "text": f"{'▲ +' if up else '▼ −'}{abs(difference):,}",
+                "words": f"{'up' if up else 'down'} {abs(difference):,} on only {before} in the range before",
+                "small": "yes"}
     percent = (now - before) * 100 / before
     shown = f"{abs(percent):,.1f}".removesuffix(".0") if abs(percent) < 10 else f"{abs(percent):,.0f}"
     if shown == "0":
