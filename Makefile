@@ -63,6 +63,13 @@ RUNTIME := $(shell sed -n 's/.*"runtime": *"python\([0-9.]*\)".*/\1/p' zappa_set
 RUNTIME_PYTHON = $(shell for python in $(PYTHON) "$$(pyenv prefix $(RUNTIME) 2>/dev/null)/bin/python$(RUNTIME)" \
 	python$(RUNTIME); do "$$python" -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(RUNTIME)")' \
 	2>/dev/null && { command -v "$$python"; break; }; done)
+# The stages (zappa_settings.json's top-level keys): a wrong STAGE stops here, before any venv is built.
+STAGES := $(shell sed -n 's/^    "\([A-Za-z0-9_-]*\)": {$$/\1/p' zappa_settings.json)
+ifneq ($(filter package create-table deploy,$(MAKECMDGOALS)),)
+ifeq ($(filter $(STAGE),$(STAGES)),)
+$(error there is no stage '$(STAGE)': zappa_settings.json has $(subst $() , and ,$(STAGES)) (names are case-sensitive))
+endif
+endif
 # Named after the runtime, so that a new runtime in zappa_settings.json builds the venv anew.
 DEPLOY_READY := $(DEPLOY_VENV)/.installed-python$(RUNTIME)
 # Lambda's Python runtime as the tests run it: boto3 and the SnapStart hooks' library, which the runtime provides.

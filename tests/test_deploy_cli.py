@@ -33,10 +33,10 @@ def test_usage_text(args):
 
 @pytest.mark.parametrize("target", ["deploy", "package", "create-table"])
 @pytest.mark.parametrize("stage", ["staging", "Prod"])
-def test_unknown_stage_names_the_stages(target, stage):
-    """A stage zappa_settings.json lacks is one sentence naming those it has, before anything runs."""
-    done = try_make(target, f"STAGE={stage}", env=offline_environ())
-    assert done.returncode != 0
+def test_unknown_stage_names_the_stages(target, stage, tmp_path):
+    """A stage zappa_settings.json lacks is one sentence naming those it has, before anything runs or is built."""
+    done = try_make(target, f"STAGE={stage}", f"DEPLOY_VENV={tmp_path}/venv", env=offline_environ())
+    assert done.returncode != 0 and not (tmp_path / "venv").exists()
     assert f"there is no stage '{stage}': zappa_settings.json has dev and prod" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
