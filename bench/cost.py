@@ -37,6 +37,7 @@ WARM_UP = 10
 EVENT = "PAGEVIEW"
 RESULT = ROOT / "bench" / "results" / "measured.json"
 DOCS = ROOT / "docs" / "cost.md"
+README = ROOT / "README.md"
 # What docs/cost.md quotes, generated from the inputs; a test keeps each one in the page.
 QUOTED = {"the inputs table": unit_cost.inputs_table, "the cost table": unit_cost.table,
           "the summary": unit_cost.summary}
@@ -118,8 +119,9 @@ def stale(text: str, inputs: dict[str, Any]) -> list[str]:
     return [name for name, quoted in QUOTED.items() if quoted(inputs) not in text]
 
 
-def adopt(inputs: dict[str, Any], measured: Path = unit_cost.MEASURED, docs: Path = DOCS) -> list[str]:
-    """Make ``inputs`` the quoted measurement: ``measured``, and the page's tables in place of the old ones.
+def adopt(inputs: dict[str, Any], measured: Path = unit_cost.MEASURED, docs: Path = DOCS,
+          readme: Path = README) -> list[str]:
+    """Make ``inputs`` the quoted measurement: ``measured``, the page's tables and the README's headline.
 
     :return: what of :data:`QUOTED` was not found to replace (the page was out of line already).
     """
@@ -129,6 +131,8 @@ def adopt(inputs: dict[str, Any], measured: Path = unit_cost.MEASURED, docs: Pat
         text = text.replace(quoted(old), quoted(inputs))
     measured.write_text(json.dumps(inputs, indent=2) + "\n")
     docs.write_text(text)
+    headline = f"cost about **{unit_cost.headline(old)}**", f"cost about **{unit_cost.headline(inputs)}**"
+    readme.write_text(readme.read_text().replace(*headline))
     return missing
 
 
@@ -142,8 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     print(unit_cost.report(inputs), end="")
     if update:
         missing = adopt(inputs)
-        print("\nWrote deploy/measured.json and docs/cost.md's tables; check the figures its prose repeats (the "
-              "default's dollars, the date).")
+        print("\nWrote deploy/measured.json, docs/cost.md's tables and the README's headline; check the figures "
+              "the prose repeats (the default's dollars, the date).")
         if missing:
             print(f"docs/cost.md did not quote the old {', '.join(missing)}: paste the new ones above.")
         return

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
+    "REQUEST_SECONDS": 10,  # a request's time for the store, off Lambda (on Lambda: the function's remaining time)
+    "ALERTS": None,  # alert rules and webhooks: inline JSON, or a .json or .toml file (docs/alerts.md)
+    "ALERTS_SECRET": None,  # signs json webhooks' bodies (X-Counter-Signature)
+    "ALERTS_ALLOW_PRIVATE": None,  # private networks webhooks may reach, such as "127.0.0.1/32"; else none
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -61,17 +65,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     _refuse_unknown_settings()
     app.config.from_prefixed_env("COUNTER")
-    if "COUNTER_READ_TOKEN" in os.environ:  # a secret is a string: JSON would read "false" or "0" as no token
-        app.config["READ_TOKEN"] = os.environ["COUNTER_READ_TOKEN"]
+    for secret in ("READ_TOKEN", "ALERTS_SECRET"):  # a secret is a string: JSON would read "false" or "0" as no token
+        if f"COUNTER_{secret}" in os.environ:
+            app.config[secret] = os.environ[f"COUNTER_{secret}"]
     if test_config is not None:
         app.config.from_mapping(test_config)
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, snapstart
-    from . import store, transfer, web
+    from . import alerts, auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers, logs
+    from . import metrics, openapi, policy, snapstart, store, transfer, web
 
     logs.init_app(app)
+    deadline.init_app(app)
     auth.init_app(app)
     body.init_app(app)
     days.init_app(app)
@@ -82,10 +88,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     cors.init_app(app)
     transfer.init_app(app)
+    alerts.init_app(app)
     app.register_blueprint(counting.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(metrics.bp)
     snapstart.init_app(app)
     return app
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import days
 
-MAX_SERIES = 7  # the colours of static/dashboard.css; the totals table lists every event
+MAX_SERIES = 7  # the colours of static/dashboard.css
 NAMES = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -9,12 +10,15 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 
-from . import auth, chart, days, periods, ranges, totals
+from . import alerts, auth, chart, days, periods, ranges, totals
 
 bp = Blueprint("dashboard", __name__)
 
 FIELDS = ("from", "to", "e", "group")  # the range form's fields, the only query the token form carries back
-MAX_MULTIPLES = 12  # events drawn on their own scale; the totals table lists every event
+MAX_MULTIPLES = 12  # events drawn on their own scale
+# The totals table's rows, the rest added up in one "others" row: a day of a million imported names
+# made the page time out. /summary keeps every name.
+MAX_ROWS = 100
 GROUP_NAMES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 
 
@@ -45,10 +49,10 @@ def dashboard() -> Response:
     summary = totals.summarize(first, last, wanted)
     before = _allowed(ranges.previous(span, today))
     earlier = totals.summarize(*before, wanted)["totals"] if before else None
-    shown = periods.regroup(summary, group, today)
-    ranked = chart.ranked_events(summary["totals"])
+    table, others = _table(summary["totals"], earlier)
+    shown = periods.regroup(_only(summary, {row["event"] for row in table}), group, today)
+    ranked = chart.ranked_events({row["event"]: row["total"] for row in table if row["event"] in summary["totals"]})
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
-    table = _table(summary["totals"], earlier)
     focus = {"group": chosen} if chosen else {}
     page = render_template(
         "dashboard.html",
@@ -61,15 +65,17 @@ def dashboard() -> Response:
         charts=[chart.draw(shown, coloured, group, frame) for frame in (chart.WIDE, chart.NARROW)],
         multiples=_multiples(shown, group, table[: len(ranked)], dict(coloured),
                              lambda event: _url(span, e=event, **focus)),
-        hidden=len(ranked) > chart.MAX_SERIES,
+        hidden=len(summary["totals"]) > chart.MAX_SERIES,
         table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
         small_base=SMALL_BASE,
+        others=others,
         focused=wanted is not None and len(wanted) == 1,
         everything_url=_url(span, **focus),
         presets=_presets(today, keep, span),
         arrows={step: _arrow(ranges.neighbour(span, step, today), {**keep, **focus}) for step in (-1, 1)},
         json_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="json"),
         csv_url=url_for("counting.summary", **_query(span), **keep, **_grouped(group), format="csv"),
+        rules=alerts.last_fired(),
     )
     return _private(page, 200)
 
@@ -144,14 +150,25 @@ def _multiples(shown: list[dict[str, Any]], group: str, rows: list[dict[str, Any
             for row in rows[:MAX_MULTIPLES]]
 
 
-def _table(current: dict[str, int], earlier: dict[str, int] | None) -> list[dict[str, Any]]:
-    """A row per event of the range, and per event only the range before had, largest first."""
+def _table(current: dict[str, int], earlier: dict[str, int] | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A row per event of the range or of the range before, largest first, at most MAX_ROWS; and the rest's sums."""
     before = earlier or {}
-    names = sorted(set(current) | set(before), key=lambda e: (-current.get(e, 0), -before.get(e, 0), e))
-    return [{"event": event, "total": current.get(event, 0),
+    names = heapq.nsmallest(MAX_ROWS, current.keys() | before.keys(),
+                            key=lambda e: (-current.get(e, 0), -before.get(e, 0), e))
+    rows = [{"event": event, "total": current.get(event, 0),
              "before": None if earlier is None else before.get(event, 0),
              "change": change(current.get(event, 0), None if earlier is None else before.get(event, 0))}
             for event in names]
+    others = {"events": len(current.keys() | before.keys()) - len(rows),
+              "total": sum(current.values()) - sum(row["total"] for row in rows),
+              "before": sum(before.values()) - sum(row["before"] or 0 for row in rows)}
+    return rows, others
+
+
+def _only(summary: dict[str, Any], events: set[str]) -> dict[str, Any]:
+    """``summary`` with each day's counts kept to ``events``: the charts draw no more than the table lists."""
+    return {**summary, "days": [{**row, "counts": {e: n for e, n in row["counts"].items() if e in events}}
+                                for row in summary["days"]]}
 
 
 SMALL_BASE = 20  # fewer in the range before, and a change is shown as a count, not a percentage

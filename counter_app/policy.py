@@ -20,6 +20,7 @@ WHOLE = {
     "MAX_EVENTS_PER_DAY": (1, 1_000_000),  # a DynamoDB day item (400 KB) holds far fewer
     "MAX_CONTENT_LENGTH": (0, 1024 * 1024),  # a counting body is a few bytes
     "IDEMPOTENCY_HOURS": (1, 720),  # retries come within minutes; every id is kept (and stored) this long
+    "REQUEST_SECONDS": (4, 900),  # one DynamoDB call (1 s connect + 2 s read) must fit; Lambda's longest timeout
 }
 
 

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, BinaryIO, NamedTuple
 
@@ -36,11 +36,13 @@ _COUNT_RULE = f"'count' must be a whole number from 0 to {MAX_COUNT:,}."
 _FIELD_RULE = f"a field is longer than {csv.field_size_limit() // 1024} KiB."
 _LINE_RULE = f"the line is longer than {MAX_LINE // 2**20} MiB."
 _ROW_RULE = f"a row is longer than {MAX_LINE // 2**20} MiB"
+_BREAK_RULE = "a quoted field holds a line break, which no day, event or count may hold."
 
 
 class Row(NamedTuple):
-    """One checked row of an import file."""
+    """One checked row of an import file: its position among the rows (from 1), and the line it starts on."""
 
+    pos: int
     line: int
     day: int
     event: str
@@ -113,7 +115,10 @@ class Staging:
         self.db = sqlite3.connect("", isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-16384"):
             self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute("CREATE TABLE rows (line INTEGER PRIMARY KEY, day INTEGER, event TEXT, count INTEGER)")
+        # Keyed by position, not line: a compact JSON array holds many rows on one line.
+        self.db.execute(
+            "CREATE TABLE rows (pos INTEGER PRIMARY KEY, line INTEGER, day INTEGER, event TEXT, count INTEGER)"
+        )
         self.db.execute("CREATE UNIQUE INDEX one_each ON rows (day, event)")
         self.pending: list[Row] = []
         self.count = 0
@@ -128,22 +133,23 @@ class Staging:
         """Write the pending rows, reporting the lines that repeat an earlier (day, event)."""
         before = self.db.total_changes
         self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?)", self.pending)
+        self.db.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?, ?)", self.pending)
         self.db.execute("COMMIT")
         added = self.db.total_changes - before
         if added < len(self.pending):
             for row in self.pending:
-                (first,) = self.db.execute(
-                    "SELECT line FROM rows WHERE day = ? AND event = ?", (row.day, row.event)
+                first, line = self.db.execute(
+                    "SELECT pos, line FROM rows WHERE day = ? AND event = ?", (row.day, row.event)
                 ).fetchone()
-                if first != row.line:
-                    problems.add(row.line, f"{row.day},{row.event} already appears on line {first}.")
+                if first != row.pos:
+                    where = "earlier on this line" if line == row.line else f"on line {line}"
+                    problems.add(row.line, f"{row.day},{row.event} already appears {where}.")
         self.count += added
         self.pending.clear()
 
     def rows(self, after: int = 0) -> Iterator[Row]:
-        """The staged rows after line ``after``, in file order, read a batch at a time."""
-        cursor = self.db.execute("SELECT line, day, event, count FROM rows WHERE line > ? ORDER BY line", (after,))
+        """The staged rows after position ``after``, in file order, read a batch at a time."""
+        cursor = self.db.execute("SELECT * FROM rows WHERE pos > ? ORDER BY pos", (after,))
         try:
             while batch := cursor.fetchmany(BATCH):
                 yield from map(Row._make, batch)
@@ -165,9 +171,9 @@ class Checked:
         problems = Problems()
         self.staging = Staging()
         try:
-            for line, values in _items(_pieces(handle, hashed), problems):
+            for pos, (line, values) in enumerate(_items(_pieces(handle, hashed), problems), 1):
                 try:
-                    self.staging.add(_row(line, values), problems)
+                    self.staging.add(_row(pos, line, values), problems)
                 except ValueError as exc:
                     problems.add(line, str(exc))
         except FileProblem as exc:
@@ -183,12 +189,18 @@ class Checked:
         self.count = self.staging.count
 
     def rows(self, after: int = 0) -> Iterator[Row]:
-        """The checked rows after line ``after``, in file order."""
+        """The checked rows after position ``after`` (positions go from 1 to :attr:`count`), in file order."""
         return self.staging.rows(after)
 
-    def count_after(self, line: int) -> int:
-        """How many checked rows come after ``line``."""
-        return self.staging.db.execute("SELECT count(*) FROM rows WHERE line > ?", (line,)).fetchone()[0]
+    def heavy_day(self, limit: int | None, row_bytes: Callable[[str, int], int]) -> tuple[int, int, int] | None:
+        """The first day whose rows take more than ``limit`` bytes, ``row_bytes`` each: ``(day, rows, bytes)``."""
+        if limit is None:
+            return None
+        self.staging.db.create_function("row_bytes", 2, row_bytes, deterministic=True)
+        return self.staging.db.execute(
+            "SELECT day, count(*), sum(row_bytes(event, count)) AS size FROM rows GROUP BY day HAVING size > ? "
+            "ORDER BY day LIMIT 1", (limit,)
+        ).fetchone()
 
     def __enter__(self) -> Checked:
         return self
@@ -291,6 +303,7 @@ def _csv_rows(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator
         raise FileProblem(1, "the file's first line is not the header day,event,count",
                           f"the first line must be the header day,event,count, not {shown!r}.")
     while True:
+        start = reader.line_num + 1
         try:
             fields = next(reader)
         except StopIteration:
@@ -299,7 +312,10 @@ def _csv_rows(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator
             reason = _FIELD_RULE if "field limit" in str(exc) else f"not valid CSV: {exc}."
             yield reader.line_num, reason
             continue
-        if fields:
+        if reader.line_num > start:
+            # The reader is given lines without their breaks, so it would join the field's lines into one.
+            yield start, _BREAK_RULE
+        elif fields:
             yield reader.line_num, fields
 
 
@@ -369,7 +385,7 @@ def _json_rows(pieces: Iterator[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
         raise broken("extra data after the array", pos)
 
 
-def _row(line: int, values: Any) -> Row:
+def _row(pos: int, line: int, values: Any) -> Row:
     if type(values) is list and len(values) == 3:  # CSV fields
         day, event, count = values
         if not _COUNT.fullmatch(count):
@@ -390,7 +406,7 @@ def _row(line: int, values: Any) -> Row:
         raise ValueError(exc.description) from None
     if type(count) is not int or not 0 <= count <= MAX_COUNT:
         raise ValueError(_COUNT_RULE)
-    return Row(line, parsed, name, count)
+    return Row(pos, line, parsed, name, count)
 
 
 # A file repeats its days and its events row after row: checking each once saves a third of the time.

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from . import days
 from .storage import Storage, StoreUnavailable, storage_from_url
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
@@ -45,9 +46,12 @@ def create_table_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Build the store named by ``STORE`` and register its CLI command."""
-    app.extensions["counter.store"] = storage_from_url(
+    store = storage_from_url(
         app.config["STORE"], table=table_name(app.config), ids_table=table_name(app.config, IDS_TABLE)
     )
+    if hasattr(store, "today"):  # DynamoDB: a day that has not begun takes only the names claimed in it
+        store.today = lambda: days.to_int(days.today())
+    app.extensions["counter.store"] = store
     app.cli.add_command(create_table_command)
     context = click.get_current_context(silent=True)
     if context is not None and context.info_name == "run":  # flask run: where the counts go, before any is counted

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ from flask.cli import with_appcontext
 
 from . import days, totals
 from .journal import Journal
+from .lease import Held, held
 from .reader import Checked, Rejected
-from .storage import CounterAtLimit, StoreUnavailable, TooManyEvents
+from .storage import CounterAtLimit, Storage, StoreUnavailable, TooManyEvents
 from .store import get_store, table_name
 
 
@@ -47,15 +49,20 @@ def export(out: TextIO, fmt: str = "csv", first: int | None = None, last: int | 
 
 @contextmanager
 def output(path: str) -> Iterator[TextIO]:
-    """Standard output for ``-``; else a file that appears complete or not at all.
+    """Standard output for ``-``; a regular file (or a new one) that appears complete or not at all; else as it is.
 
     Rows stream out as the store gives them, so a failure midway would leave a file that ends early,
-    and a CSV cut after a whole row imports as if it were whole: write beside it, then rename.
+    and a CSV cut after a whole row imports as if it were whole: write beside it, then rename. A FIFO,
+    a device or a terminal must stay what it is, so it is written to directly.
     """
     if path == "-":
         yield sys.stdout
         return
-    target = Path(path)
+    target = replaceable(path)
+    if target is None:
+        with open(path, "w", encoding="utf-8", newline="") as file:
+            yield file
+        return
     partial = target.with_name(f".{target.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as file:
@@ -65,10 +72,20 @@ def output(path: str) -> Iterator[TextIO]:
         partial.unlink(missing_ok=True)
 
 
+def replaceable(path: str) -> Path | None:
+    """The regular file an export may write beside and rename onto (through a symbolic link, the file it points
+    to), or ``None`` for anything else there, such as a FIFO or a device, which must be written to as it is."""
+    try:
+        mode = os.stat(path).st_mode  # through links
+    except FileNotFoundError:
+        mode = stat.S_IFREG  # a new file
+    return Path(os.path.realpath(path)) if stat.S_ISREG(mode) else None
+
+
 def store_key(digest: str) -> str:
     """A hash of the file (its SHA-256) and the store it goes to: a journal resumes only that pair."""
     config = current_app.config
-    target = [str(config["STORE"]), table_name(config)]
+    target = ["positions", str(config["STORE"]), table_name(config)]  # journals count rows, no longer lines
     target += [os.environ.get(name, "") for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL", "AWS_REGION",
                                                      "AWS_DEFAULT_REGION")]
     return hashlib.sha256("\0".join([digest, *target]).encode()).hexdigest()
@@ -96,6 +113,8 @@ def export_command(first: str | None, last: str | None, fmt: str, path: str) -> 
             count = export(out, fmt, *bounds)
     except StoreUnavailable as exc:
         raise click.ClickException(f"The store is unavailable: {exc}.") from None
+    except OSError as exc:
+        raise click.ClickException(f"Nothing was exported: {path} cannot be written ({exc.strerror}).") from None
     click.echo(f"Exported {rows(count)}.", err=True)
 
 
@@ -116,46 +135,97 @@ def import_command(file: Path, replace: bool, again: bool) -> None:
     with checked:
         store = get_store()
         try:
-            earlier = store.imported(checked.digest)  # also proves the store answers before anything is written
+            with held(store, checked.digest) as mine:  # also proves the store answers before anything is written
+                skipped = importing(file, checked, store, mine, replace=replace, again=again)
         except StoreUnavailable as exc:
             raise click.ClickException(f"Nothing was written: the store is unavailable: {exc}.") from None
-        if earlier and checked.count and not (again or replace):
-            raise click.ClickException(
-                f"Nothing was written: {file} was imported in full into this store on {earlier}, and importing it "
-                "again would add its counts twice (give --again to do that)."
-            )
-        click.echo(f"Importing into {store.where()}.", err=True)
-        journal = Journal(file.with_name(file.name + ".progress"), store_key(checked.digest), record=not replace)
-        skipped = checked.count - checked.count_after(journal.through) + len(journal.done)
-        if skipped:
-            click.echo(f"Resuming: {rows(skipped)} were written by an earlier run.", err=True)
-        with click.progressbar(length=checked.count - skipped, label="Importing", show_pos=True,
-                               file=sys.stderr) as bar:
-
-            def confirmed(indices: list[int]) -> None:
-                journal.confirm(indices)
-                bar.update(len(indices))
-
-            todo = journal.rows(checked.rows(journal.through))
-            try:
-                store.write_many(todo, replace=replace, done=confirmed)
-                if checked.count:
-                    when = days.now().astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-                    store.record_import(checked.digest, when)
-            except CounterAtLimit as exc:
-                raise click.ClickException(
-                    f"Stopped ({exc}): no counter holds more, so this file cannot be imported in full; "
-                    "the rows before that one are written."
-                ) from None
-            except (StoreUnavailable, TooManyEvents, KeyboardInterrupt) as exc:
-                how = "run the same command again"
-                how += "" if replace else f" to write the rest ({journal.path} remembers)"
-                raise click.ClickException(f"Stopped ({str(exc) or 'interrupted'}): {how}.") from None
-            finally:
-                todo.close()  # the staged rows' cursor, before the staging database closes
-                journal.close()
-    journal.finish()
     click.echo(f"{'Set' if replace else 'Added'} {rows(checked.count - skipped)}.", err=True)
+
+
+def importing(file: Path, checked: Checked, store: Storage, mine: Held, *, replace: bool, again: bool) -> int:
+    """Write the checked rows of ``file`` while this run holds it; how many rows earlier runs had written."""
+    # Read under the lease: a run that completed while this one waited for it has recorded the file.
+    earlier = store.imported(checked.digest)
+    if earlier and checked.count and not (again or replace):
+        raise click.ClickException(
+            f"Nothing was written: {file} was imported in full into this store on {earlier}, and importing it "
+            "again would add its counts twice (give --again to do that)."
+        )
+    too_big = checked.heavy_day(store.item_bytes, store.row_bytes)
+    if too_big:
+        day, names, size = too_big
+        raise click.ClickException(
+            f"Nothing was written: day {day} has {names:,} events, which need {size:,} bytes in one item of this "
+            f"store, more than the {store.item_bytes:,} it holds; no run can import this file."
+        )
+    journal = open_journal(file, checked, store, replace=replace)
+    if journal.skipped:
+        were = "was" if journal.skipped == 1 else "were"
+        click.echo(f"Resuming: {rows(journal.skipped)} {were} written by an earlier run.", err=True)
+    if journal.killed:
+        click.echo(f"The earlier run was killed while writing: up to {rows(store.in_flight)} it had sent may "
+                   "have been added without being recorded, and are added again (docs/transfer.md).", err=True)
+    click.echo(f"Importing into {store.where()}.", err=True)
+    keep = {"lease": mine.lease} if store.keeps_progress and not replace else {}
+    with click.progressbar(length=checked.count - journal.skipped, label="Importing", show_pos=True,
+                           file=sys.stderr) as bar:
+
+        def confirmed(indices: list[int]) -> None:
+            journal.confirm(indices)
+            bar.update(len(indices))
+            mine.check()
+
+        todo = journal.rows(checked.rows(journal.through))
+        try:
+            store.write_many(todo, replace=replace, done=confirmed, **keep)
+            if checked.count:
+                when = days.now().astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                store.record_import(checked.digest, when)
+        except (StoreUnavailable, TooManyEvents, KeyboardInterrupt) as exc:
+            raise stopped(exc, journal, replace=replace) from None
+        finally:
+            todo.close()  # the staged rows' cursor, before the staging database closes
+            journal.close()
+    journal.finish()
+    return journal.skipped
+
+
+def open_journal(file: Path, checked: Checked, store: Storage, *, replace: bool) -> Journal:
+    """Where this import's progress is kept: in the store if it keeps it, else in ``FILE.progress``, checked writable."""
+    if replace:
+        return Journal(None, "")
+    if store.keeps_progress:
+        return Journal(None, "", through=store.progress(checked.digest))
+    path = file.with_name(file.name + ".progress")
+    try:
+        return Journal(path, store_key(checked.digest))
+    except OSError as exc:
+        raise click.ClickException(
+            f"Nothing was written: {path}, where this import records its progress so that a rerun resumes, "
+            f"cannot be written ({exc.strerror}): import a copy of the file from a folder you can write to, under a "
+            "shorter name."
+        ) from None
+
+
+def stopped(exc: BaseException, journal: Journal, *, replace: bool) -> click.ClickException:
+    """The one sentence for an import that stopped midway: what is written, and whether a rerun can help."""
+    done = journal.skipped + journal.confirmed
+    written = f"{rows(done)} {'is' if done == 1 else 'are'} written"
+    if isinstance(exc, CounterAtLimit):
+        # The row's batch was refused whole: a rolled back chunk on SQLite, one refused UpdateItem on DynamoDB.
+        return click.ClickException(
+            f"Stopped ({exc}): no counter holds more, so this file cannot be imported in full. {written}, and "
+            "the rest are not: the batch that holds that row was rolled back whole."
+        )
+    if isinstance(exc, TooManyEvents):
+        return click.ClickException(
+            f"Stopped ({exc}): the day's events take more room than the store has, so a rerun would stop at the "
+            f"same place. {written}, and the rest are not."
+        )
+    how = "run the same command again"
+    if not replace:
+        how += f" to write the rest ({journal.path or 'the store'} remembers the {rows(done)} written)"
+    return click.ClickException(f"Stopped ({str(exc) or 'interrupted'}): {how}.")
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, request, send_file
 from werkzeug.exceptions import BadRequest
 
-from . import badge, days, params
+from . import auth, badge, days, params
 from .auth import read_access
 from .counting import record
 from .totals import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, summarize
@@ -19,6 +19,9 @@ bp = Blueprint("web", __name__)
 SCRIPT = Path(__file__).parent / "static" / "counter.js"
 SCRIPT_MAX_AGE = 3600
 BADGE_MAX_AGE = 300
+# The most days a badge read without the token (COUNTER_PUBLIC_BADGES) may span: two items a day,
+# so at most 62 reads a request whatever the query; deploy/cost.py bills exactly that.
+PUBLIC_BADGE_DAYS = 31
 # The smallest transparent 1x1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -47,7 +50,7 @@ def badge_svg() -> Response:
     if event is params.MISSING:
         raise BadRequest("Missing 'e': say which event the badge shows, for example ?e=PAGEVIEW.")
     event = params.event_name(event)
-    span = _days(params.single(request.args, "days"))
+    span = _days(params.single(request.args, "days"), MAX_RANGE_DAYS if auth.read_allowed() else PUBLIC_BADGE_DAYS)
     last = days.today()
     total = summarize(last - timedelta(days=span - 1), last, {event})["totals"].get(event, 0)
     response = Response(badge.render(event, f"{total:,} / {span}d"), mimetype="image/svg+xml")
@@ -55,9 +58,11 @@ def badge_svg() -> Response:
     return response
 
 
-def _days(value: object) -> int:
+def _days(value: object, most: int) -> int:
+    """The badge's ``days``: at most ``most``, which is PUBLIC_BADGE_DAYS for a read without the token."""
     if value is params.MISSING:
         return DEFAULT_RANGE_DAYS
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_RANGE_DAYS):
-        raise BadRequest(f"'days' must be a whole number from 1 to {MAX_RANGE_DAYS}.")
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= int(value) <= most):
+        raise BadRequest(f"'days' must be a whole number from 1 to {most}"
+                         + ("." if most == MAX_RANGE_DAYS else f", or up to {MAX_RANGE_DAYS} with the read token."))
     return int(value)

@@ -14,6 +14,9 @@ PLACEHOLDER_BUCKET = "counter-zappa-deploys-change-me"
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
                   3653)
 MAX_RETAINED_VERSIONS = 10
+# A request's deadline is the function's timeout less 0.5 s, and a DynamoDB call may take 3 s: with less than 4 s
+# every counting request would answer 503 (counter_app/deadline.py).
+TIMEOUT_SECONDS = (4, 900)
 
 
 def problems(stage: str, environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -50,6 +53,10 @@ def _guard_rail_problems(stage: str, config: dict[str, Any]) -> list[str]:
             and config["num_retained_versions"] <= MAX_RETAINED_VERSIONS):
         found.append(f'The {stage} stage needs "num_retained_versions" from 1 to {MAX_RETAINED_VERSIONS}; '
                      "Zappa keeps every version otherwise.")
+    if not (_whole(config.get("timeout_seconds", 30), TIMEOUT_SECONDS[0])
+            and config.get("timeout_seconds", 30) <= TIMEOUT_SECONDS[1]):
+        found.append(f'The {stage} stage needs "timeout_seconds" from {TIMEOUT_SECONDS[0]} to {TIMEOUT_SECONDS[1]}: '
+                     "a request needs room for one DynamoDB call (3 s) before its deadline, 0.5 s before the timeout.")
     if config.get("apigateway_enabled", True) is False:
         found.append(f"The {stage} stage has no API Gateway, so nothing would throttle its public endpoint.")
     rate = config.get("api_throttle_rate")

@@ -11,8 +11,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = ROOT / "zappa_settings.json"
 # Taken from the deployer's environment, over the stage's settings: the token, a secret that is never committed, and
-# the events, the owner's decision for their site, which a stage may commit instead (dev counts "*").
-FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS")
+# the events, the owner's decision for their site, which a stage may commit instead (dev counts "*"); the alert rules
+# (whose webhook URLs are secrets too) and the secret that signs their messages.
+FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS", "COUNTER_ALERTS", "COUNTER_ALERTS_SECRET")
 
 
 def stage_names() -> list[str]:
@@ -36,7 +37,22 @@ def function_name(stage: str) -> str:
 def function_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """What the stage's function finds in its environment: its settings, then the deployer's token and events."""
     committed = stage_settings(stage)["aws_environment_variables"]
-    return {**committed, **{name: environ[name] for name in FROM_DEPLOYER if name in environ}}
+    taken = {name: environ[name] for name in FROM_DEPLOYER if name in environ}
+    if "COUNTER_ALERTS" in taken:
+        taken["COUNTER_ALERTS"] = inline_rules(taken["COUNTER_ALERTS"])
+    return {**committed, **taken}
+
+
+def inline_rules(setting: str) -> str:
+    """``COUNTER_ALERTS`` as the function needs it: a file the deployer names (not shipped) read into compact JSON."""
+    from counter_app.alerts.rules import document
+
+    if setting.strip().startswith("{") or not os.path.isfile(setting):
+        return setting  # inline already, or a mistake the start-up check names
+    try:
+        return json.dumps(document(setting), separators=(",", ":"))
+    except ValueError:
+        return setting  # the start-up check names what is wrong with it
 
 
 def stage_environment(stage: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""What a million counted events cost, each way the counter can be deployed, from measured inputs.
+"""What a million counted hits cost, each way the counter can be deployed, from measured inputs.
 
 ``make cost`` measures the inputs (bench/cost.py writes :data:`MEASURED`) and prints :func:`table`, which
 docs/cost.md quotes; a test keeps the two equal. Per counted event, each Lambda option pays:
@@ -22,14 +22,20 @@ MILLION = 1_000_000
 FRONT_DOORS = {"REST API": "rest_api", "HTTP API": "http_api", "Function URL": None}
 ARCHITECTURES = ("x86_64", "arm64")
 # How a deployment writes one increment: the write kinds bench/cost.py measures with ReturnConsumedCapacity.
-# A new kind (an idempotent increment's transaction, say) is a new key here and in the measurement.
+# A new kind is a new key here and in the measurement; BROWSER names the one a hit from counter.js makes.
 WRITES = {"small day item": "an established name, the day item at a few names",
           "full day item": "an established name, the day item at its 4 KB budget",
           "with an id": "what counter.js sends: the id's record and the count in one transaction, billed double"}
-DEFAULT = {"front door": "HTTP API", "architecture": "arm64", "write": "small day item"}
-SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": "small day item"}
-SNAP_START_RESTORE = 0.0001397998  # per GB restored (Python); caching is PRICES["snap_start_cache"]
-# The smallest VMs that would serve the same load, with 8 GB of gp3 disk; on-demand, Linux, us-east-1.
+BROWSER = "with an id"  # counter.js sends an id with every hit, so this write is what a website pays for
+BACKEND = "small day item"  # an increment without an id, of a name the day already has
+DEFAULT = {"front door": "HTTP API", "architecture": "arm64"}
+SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": BACKEND}
+# A restore's billed duration (loading the runtime, the after-restore hooks): at most the restored first answer,
+# 87 ms at 512 MB in make bench's cold-start part (docs/cost.md#memory-512-mb).
+RESTORE_SECONDS = 0.1
+RESTORES_A_MONTH = 3000  # a small site: a new execution environment every quarter of an hour or so
+# The smallest VMs that would serve the same load, with 8 GB of gp3 disk and a public IPv4 address; on-demand, Linux,
+# US East (N. Virginia) prices: Ireland's were not found to cite.
 VMS = {"GoatCounter (SQLite) on a t4g.nano, 0.5 GB": 0.0042, "Plausible (ClickHouse, Postgres) on a t4g.small, 2 GB":
        0.0168}
 DISK_GB_MONTH = 0.08
@@ -67,9 +73,14 @@ def seed(inputs: dict[str, Any]) -> float:
     return per_million(inputs, SEED["front door"], SEED["architecture"], SEED["memory"], SEED["write"])
 
 
-def default(inputs: dict[str, Any], memory: int) -> float:
-    """The shipped deployment at ``memory`` (the stage's): an HTTP API, arm64, an established name's write."""
-    return per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, DEFAULT["write"])
+def default(inputs: dict[str, Any], memory: int, write: str = BROWSER) -> float:
+    """The shipped deployment at ``memory`` (the stage's), an HTTP API on arm64, for a ``write`` (a browser hit's)."""
+    return per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, write)
+
+
+def headline(inputs: dict[str, Any] | None = None) -> str:
+    """Dollars per million browser hits on the shipped deployment, as the README quotes them."""
+    return f"${default(inputs or measured(), default_memory()):.2f}"
 
 
 def snap_start_month(memory: int, versions: int = 1) -> float:
@@ -77,25 +88,25 @@ def snap_start_month(memory: int, versions: int = 1) -> float:
     return versions * memory / 1024 * 30 * 86400 * PRICES["snap_start_cache"][0]
 
 
-def snap_start_restore(memory: int) -> float:
-    """Dollars for one restore of a ``memory`` MB snapshot."""
-    return memory / 1024 * SNAP_START_RESTORE
+def snap_start_restore(memory: int, architecture: str = "arm64") -> float:
+    """Dollars for one restore of a ``memory`` MB snapshot: the GB restored and its billed duration."""
+    return memory / 1024 * (PRICES["snap_start_restore"][0] + RESTORE_SECONDS * PRICES[architecture][0])
 
 
 def vm_month(hourly: float) -> float:
-    """Dollars a month for a VM at ``hourly`` with its 8 GB disk."""
-    return hourly * MONTH_HOURS + 8 * DISK_GB_MONTH
+    """Dollars a month for a VM at ``hourly`` with its 8 GB disk and its public IPv4 address."""
+    return (hourly + PRICES["public_ipv4"][0]) * MONTH_HOURS + 8 * DISK_GB_MONTH
 
 
 def table(inputs: dict[str, Any] | None = None) -> str:
-    """Every option's dollars per million counted events, as Markdown: front door × architecture × memory."""
+    """Every option's dollars per million browser hits, as Markdown: front door × architecture × memory."""
     inputs = inputs or measured()
     memories = sorted(int(memory) for memory in inputs["billed_ms"])
     rows = ["| front door | architecture | " + " | ".join(f"{memory} MB" for memory in memories) + " |",
             "| --- | --- |" + " ---: |" * len(memories)]
     for door in FRONT_DOORS:
         for architecture in ARCHITECTURES:
-            cells = [f"${per_million(inputs, door, architecture, memory, DEFAULT['write']):.3f}" for memory in memories]
+            cells = [f"${per_million(inputs, door, architecture, memory, BROWSER):.3f}" for memory in memories]
             rows.append(f"| {door} | {architecture} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
@@ -113,22 +124,27 @@ def inputs_table(inputs: dict[str, Any] | None = None) -> str:
 
 
 def summary(inputs: dict[str, Any] | None = None) -> str:
-    """The default deployment against the seed's architecture, and the alternatives a user weighs."""
+    """The default deployment for a browser and for a backend, against the seed, and the alternatives a user weighs."""
+    from .cost import snap_start_versions
+    from .stages import stage_settings
+
     inputs = inputs or measured()
-    memory = default_memory()
-    ours, theirs = default(inputs, memory), seed(inputs)
-    full = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "full day item")
-    once = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "with an id")
+    memory, units = default_memory(), inputs["write_units"]
+    hit, plain, full = (default(inputs, memory, write) for write in (BROWSER, BACKEND, "full day item"))
+    theirs, versions = seed(inputs), snap_start_versions(stage_settings("prod"))
+    restore = snap_start_restore(memory)
     lines = [
-        f"- **Default** (HTTP API, arm64, {memory} MB, an established name): **${ours:.3f}** per million counted "
-        f"events; **${full:.3f}** when the day item is full ({inputs['write_units']['full day item']:g} write units).",
-        f"- **Seed** (REST API, x86_64, 256 MB, one UpdateItem): **${theirs:.3f}** per million.",
-        f"- The default costs **{ours / theirs:.0%}** of the seed's architecture (goal: at most 45%).",
-        f"- **Counted exactly once** (the default with an `id`, as `counter.js` sends every hit): "
-        f"**${once:.3f}** per million ({inputs['write_units']['with an id']:g} write units), {once / theirs:.0%} of "
-        "the seed, which could not be retried safely at any price.",
-        f"- SnapStart (prod, {memory} MB): ${snap_start_month(memory):.2f} a month per cached version, and "
-        f"${snap_start_restore(memory) * 1000:.3f} per thousand restores.",
+        f"- **A hit from the browser** (`counter.js` sends an `id` with each; the shipped default: HTTP API, arm64, "
+        f"{memory} MB; the write \"{BROWSER}\", {units[BROWSER]:g} write units): **${hit:.3f}** per million.",
+        f"- **An increment without an `id`** (a backend's, of an established name, {units[BACKEND]:g} write unit): "
+        f"**${plain:.3f}** per million; **${full:.3f}** when the day item is full ({units['full day item']:g} write "
+        "units).",
+        f"- **Seed** (REST API, x86_64, 256 MB, one UpdateItem): **${theirs:.3f}** per million; for the same write the "
+        f"default costs **{plain / theirs:.0%}** of it.",
+        f"- SnapStart (prod, {memory} MB): ${snap_start_month(memory):.2f} a month per cached version, "
+        f"${snap_start_month(memory, versions):.2f} for the {versions} a deploy leaves; restores "
+        f"${restore * 1000:.3f} per thousand with their billed duration, ${restore * RESTORES_A_MONTH:.2f} for "
+        f"{RESTORES_A_MONTH:,} a month.",
     ]
     for name, hourly in VMS.items():
         month = vm_month(hourly)

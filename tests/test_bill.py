@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from counter_app import create_app
+from counter_app.storage.placement import NEWCOMERS_BYTES
+from counter_app.store import get_store
+from counter_app.web import PUBLIC_BADGE_DAYS
 from deploy import cost
 from deploy.stages import stage_settings
-from tests.conftest import NOW
+from tests.conftest import NOW, dynalite_app
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "deploying.md"
 README = DOCS.parent.parent / "README.md"
@@ -32,9 +35,18 @@ def test_the_bill_follows_the_settings():
     assert doubled["API Gateway"] == pytest.approx(2 * base["API Gateway"])
     assert doubled["Lambda compute"] == base["Lambda compute"]  # still bound by the reserved instances
     http_api = cost.worst_case({**config, "apigateway_version": "v2", "architecture": "arm64"})
-    assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5)  # one route, $1.00
+    # One route, $1.11 a million, and each request billed per 512 KB of a body up to HTTP APIs' 10 MB: 20 times.
+    assert http_api["API Gateway"] == pytest.approx(base["API Gateway"] / 2 / 3.5 * 1.11 * 20)
     assert http_api["Lambda compute"] == pytest.approx(base["Lambda compute"] * 0.8, rel=1e-4)
     assert cost.requests_per_month(config) == config["api_throttle_rate"] * 2 * 30 * 86400
+
+
+def test_snap_start_caches_one_version_more_than_zappa_retains():
+    """Zappa 0.63's update publishes the code (then prunes to num_retained_versions) and publishes once more."""
+    prod = stage_settings("prod")
+    line = cost.worst_case(prod)["SnapStart cache"]
+    assert line == pytest.approx((prod["num_retained_versions"] + 1) * 0.5 * 30 * 86400 * 0.0000015046)
+    assert cost.worst_case({**prod, "snap_start": "None"})["SnapStart cache"] == 0
 
 
 def test_largest_reply_without_the_token_fits_the_bill(tmp_path):
@@ -48,3 +60,30 @@ def test_largest_reply_without_the_token_fits_the_bill(tmp_path):
         with client.get(path) as reply:
             sizes[path] = len(reply.get_data()) + sum(len(k) + len(v) + 4 for k, v in reply.headers.items())
     assert "/openapi.json" in sizes and max(sizes.values()) <= cost.LARGEST_REPLY_BYTES, sizes
+
+
+def test_a_public_badge_reads_what_the_bill_says(dynalite, monkeypatch):
+    """Issue 19 §13: a public badge of 366 days read 732 items; without the token it now spans 31 days at most."""
+    token = "s3cret-read-token"
+    app = dynalite_app(dynalite, monkeypatch, READ_TOKEN=token, PUBLIC_BADGES=True)
+    client = app.test_client()
+    with app.app_context():
+        store = get_store()
+    keys: list[int] = []
+    store.client.meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem",
+        lambda params, **_: keys.extend(len(table["Keys"]) for table in params["RequestItems"].values()))
+    badge = "/badge.svg?e=PAGEVIEW&days="
+    assert client.get(badge + "366").status_code == 400
+    assert sum(keys) == 0  # refused before any read
+    assert client.get(badge + str(PUBLIC_BADGE_DAYS)).status_code == 200
+    assert sum(keys) == 2 * PUBLIC_BADGE_DAYS  # a day item and a newcomers item a day
+    assert client.get(badge + "366", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    # Each item is billed by its size in 4 KB steps: the day item under 4 KB, the newcomers item its names and a key.
+    assert cost.BADGE_READ_UNITS == PUBLIC_BADGE_DAYS * (1 + -(-(NEWCOMERS_BYTES + 100) // 4096))
+    config = stage_settings("prod")
+    public = {**config, "aws_environment_variables": {**config["aws_environment_variables"],
+                                                      "COUNTER_PUBLIC_BADGES": "true"}}
+    assert cost.worst_case(config)["DynamoDB reads (public badges)"] == 0
+    assert cost.worst_case(public)["DynamoDB reads (public badges)"] == pytest.approx(
+        cost.requests_per_month(config) * 279 * cost.PRICES["read_units"][0] / 1e6)

@@ -146,3 +146,21 @@ def test_a_body_shorter_than_its_content_length_then_a_half_close_is_400(fresh, 
     assert (status, reply["status"]) == (400, "failure")
     assert "Content-Length" in reply["error"]
     assert not [event for event in fresh.totals() if event.startswith("SHORT")]
+
+
+def get(query: str, content_type: str, framing: str) -> bytes:
+    return (f"GET /?{query} HTTP/1.1\r\nHost: counter\r\nUser-Agent: {BROWSER}\r\nContent-Type: {content_type}\r\n"
+            f"{framing}Connection: close\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize("content_type,body", [(TEXT, b"pad=" + b"p" * 20_000), (FORM, b"pad=" + b"p" * 20_000),
+                                               (JSON, b'{"pad": "' + b"p" * 20_000 + b'"}')])
+def test_a_get_with_a_body_over_the_limit_is_413_however_it_is_framed(fresh, content_type, body):
+    """Issue 19 §12: a GET's body was never read, so a 20 KB one was counted from its query string."""
+    event = "GET_BODY_" + content_type.split("/")[1].upper().replace("-", "_")
+    sized = fresh.send(get(f"e={event}", content_type, f"Content-Length: {len(body)}\r\n"), body)
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:4096], body[4096:])) + b"0\r\n\r\n"
+    chunked = fresh.send(get(f"e={event}", content_type, "Transfer-Encoding: chunked\r\n"), chunks)
+    assert [sized[0], chunked[0]] == [413, 413]
+    assert event not in fresh.totals()
+    assert fresh.send(get(f"e={event}", content_type, "Content-Length: 6\r\n"), b"pad=ok")[1]["count"] == 1

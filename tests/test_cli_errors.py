@@ -54,7 +54,7 @@ def test_a_missing_region_says_to_set_it(regionless, tmp_path, command):
 
 @pytest.mark.parametrize("command,operation,action", [
     (["export"], "scan", "dynamodb:Scan"),
-    (["import", "{path}"], "get_item", "dynamodb:GetItem"),
+    (["import", "{path}"], "update_item", "dynamodb:UpdateItem"),  # its first call takes the lease
 ])
 def test_access_denied_names_the_action(moto_app, tmp_path, command, operation, action):
     path = tmp_path / "in.csv"

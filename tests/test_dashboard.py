@@ -2,13 +2,14 @@
 
 import gzip
 import re
+import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from counter_app import create_app, days
 from counter_app.chart import compact, nice_ticks
-from counter_app.dashboard import change
+from counter_app.dashboard import MAX_ROWS, change
 from counter_app.store import get_store
 from tests.conftest import NOW, TODAY
 
@@ -365,3 +366,27 @@ def test_every_url_stays_under_the_app_root(private, root):
     html = private.get("/dashboard?from=20261101&to=20261127", base_url=base).get_data(as_text=True)
     urls = re.findall(r'(?:href|action|src)="([^"]+)"', html)
     assert urls and all(url.startswith(f"{root}/") for url in urls), urls
+
+
+def test_a_day_of_a_million_names_draws_the_largest_and_adds_up_the_rest(app, client):
+    """Issue 19: a day with 10^6 imported names made /dashboard time out; the page now has bounded rows."""
+    names = 1_000_000
+    with app.app_context():
+        store = get_store()
+        store.incr(TODAY, "BIG", 5_000_000)
+        connection = sqlite3.connect(store.path)  # an import of a million rows takes minutes: write them directly
+        with connection:
+            connection.executemany(f"INSERT INTO {store.table} VALUES (?, ?, ?)",
+                                   ((TODAY, f"N{n:07d}", 1 + n % 3) for n in range(names - 1)))
+        connection.close()
+    html = client.get("/dashboard").get_data(as_text=True)
+    shown = re.findall(r'<tr data-event="([^"]+)">', html)
+    assert len(shown) == MAX_ROWS and shown[:3] == ["BIG", "N0000002", "N0000005"]
+    others = names - MAX_ROWS
+    total = 5_000_000 + sum(1 + n % 3 for n in range(names - 1))
+    shown_total = sum(int(row(html, event)[1].replace(",", "")) for event in shown)
+    assert re.search(r'<tr class="others">(.*?)</tr>', html, re.S).group(1).count(f"{others:,} other events") == 1
+    assert f"{total - shown_total:,}" in re.search(r'<tr class="others">(.*?)</tr>', html, re.S).group(1)
+    assert len(html) < 200_000
+    summary = client.get("/summary", query_string={"from": TODAY, "to": TODAY}).json
+    assert len(summary["totals"]) == names and sum(summary["totals"].values()) == total

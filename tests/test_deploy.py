@@ -263,8 +263,18 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     granted = iam.get_role_policy(RoleName=role, PolicyName="zappa-permissions")["PolicyDocument"]
     assert granted == json.loads((ROOT / "deploy" / f"policy-{stage}.json").read_text())
 
-    rules = [rule["Name"] for rule in aws("events", moto_endpoint).list_rules()["Rules"]]
+    events = aws("events", moto_endpoint)
+    rules = {rule["Name"]: rule for rule in events.list_rules()["Rules"]}
     assert any(rule.startswith(f"{name}-zappa-keep-warm") for rule in rules) == config["keep_warm"]
+    # The alert check: Zappa names the rule <function name>-<module.function>, which its handler calls.
+    check = rules[f"{name}-counter_app.alerts.scheduled"]
+    assert (check["ScheduleExpression"], check["State"]) == ("rate(15 minutes)", "ENABLED")
+    (target,) = events.list_targets_by_rule(Rule=check["Name"])["Targets"]
+    assert target["Arn"] == function["FunctionArn"]
+    assert '"detail-type": <detail-type>' in target["InputTransformer"]["InputTemplate"]
+    granted = json.loads(lambdas.get_policy(FunctionName=name)["Policy"])["Statement"]
+    assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in granted
+            if s["Principal"] in ({"Service": "events.amazonaws.com"}, "events.amazonaws.com")] == [check["Arn"]]
 
     # The token reached Lambda's configuration and nothing else: not the zip, not S3, not the output.
     stored = everything_stored(moto_endpoint)

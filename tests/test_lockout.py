@@ -1,11 +1,13 @@
 """Issue 10 §5 on DynamoDB (dynalite): junk fills a day's slots, yet established names count at most 4 WCU a write."""
 
+from datetime import datetime, timezone
+
 import pytest
 
 from counter_app.storage.placement import DAY_ITEM_BYTES, NEWCOMERS_BYTES, VIEWS, View, Views, establish, size
 from counter_app.store import get_store
 from tests.capacity import Meter, item_bytes, write_units
-from tests.conftest import TODAY, dynalite_app
+from tests.conftest import NOW, TODAY, dynalite_app
 
 YESTERDAY = 20261126
 REAL = ["PAGEVIEW", "SIGNUP", "CHECKOUT", "DOWNLOAD"]
@@ -138,7 +140,10 @@ def test_a_long_attack_cannot_make_a_newcomers_write_cost_more_than_32_wcu(dynal
     assert codes == [200] * fits + [409] * (len(junk) - fits)
     newcomers = item(app, -TODAY)
     assert int(newcomers["bytes"]["N"]) <= NEWCOMERS_BYTES
-    assert max(meter.units()) <= write_units(item_bytes(newcomers)) <= 32
+    # Each first count also claims the name's room in tomorrow's newcomers item, which stays as small.
+    tomorrow = item(app, -(TODAY + 1))
+    assert int(tomorrow["bytes"]["N"]) <= NEWCOMERS_BYTES
+    assert max(meter.units()) <= max(write_units(item_bytes(newcomers)), write_units(item_bytes(tomorrow))) <= 32
     meter.clear()
     assert [hit(client, name).status_code for name in junk[fits:]] == [409] * (len(junk) - fits)
     assert meter.calls == []  # a name that cannot get in is refused with no call
@@ -155,3 +160,88 @@ def test_views_are_few_and_fresh(monkeypatch):
     assert views.get(1) is fresh and made
     clock[0] += 61
     assert views.get(1) is None  # older than a minute: loaded again when needed
+
+
+WEEK = [20261120, 20261121, 20261122, 20261123, 20261124, 20261125, 20261126]  # the 7 days before TODAY
+
+
+def test_a_name_counted_every_day_keeps_room_whatever_the_attacker_made_known(dynalite, monkeypatch):
+    """Issue 19 §10: out-count a real name in the week's top list, then fill the day with junk it made known."""
+    app = dynalite_app(dynalite, monkeypatch)
+    client = app.test_client()
+    for day in WEEK:  # the site: 3 a day for 7 days, 21 in the week
+        assert [hit(client, "LK2REAL", day).status_code for _ in range(3)] == [200] * 3
+    # 54 names counted 22 times each on one day of the week rank above it and fill the day item's budget.
+    toppers = [f"T{n:02d}" + "T" * 61 for n in range(53)] + ["TOPPER_FILL"]
+    assert sum(map(size, toppers[:53])) + size("TOPPER_FILL") > DAY_ITEM_BYTES - size("LK2REAL")
+    for name in toppers:
+        assert {hit(client, name, WEEK[-2]).status_code for _ in range(22)} == {200}
+    prefix = app.config["TABLE_PREFIX"]
+    with dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).app_context():
+        view = get_store()._load(TODAY)
+    assert "LK2REAL" not in view.established and set(toppers) <= view.established
+    # Then 200 junk names a day, backdated, are known today and need no slot: they fill the newcomers item.
+    # A last one of 39 characters takes the 50 bytes that 426 names of 75 leave: not even a short name fits.
+    junk = [f"{n:04d}" + "Q" * 60 for n in range(600)] + ["F" * 39]
+    assert NEWCOMERS_BYTES - (NEWCOMERS_BYTES // size(junk[0])) * size(junk[0]) == size(junk[-1])
+    for n, day in enumerate(WEEK[2:6]):
+        assert {hit(client, name, day).status_code for name in junk[200 * n : 200 * (n + 1)]} == {200}
+    attacker = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).test_client()
+    codes = [hit(attacker, name).status_code for name in junk]
+    assert codes == [200] * 426 + [409] * 174 + [200]  # known junk needs no slot, only room
+    assert int(item(app, -TODAY)["bytes"]["N"]) == NEWCOMERS_BYTES
+    for process in (attacker, dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix).test_client()):
+        assert [hit(process, "LK2REAL").status_code for _ in range(3)] == [200] * 3
+    assert hit(attacker, toppers[0]).status_code == 200
+    assert client.get("/summary", query_string={"from": TODAY, "to": TODAY}).json["totals"]["LK2REAL"] == 6
+
+
+def test_junk_kept_known_day_after_day_never_takes_the_room_of_a_name_counted_every_day(dynalite, monkeypatch):
+    """Issue 19 §10: 200 new junk names a day, all the old ones counted again, tomorrow filled in advance."""
+    prefix = dynalite_app(dynalite, monkeypatch).config["TABLE_PREFIX"]
+    junk = [f"{n:04d}" + "D" * 60 for n in range(600)]
+    days = [(20261125, datetime(2026, 11, 25, 12, tzinfo=timezone.utc)),
+            (20261126, datetime(2026, 11, 26, 12, tzinfo=timezone.utc)),
+            (20261127, NOW)]
+    for n, (day, now) in enumerate(days):
+        client = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=prefix, CLOCK=lambda now=now: now).test_client()
+        if n == 0:  # the site was there before the attack
+            assert hit(client, "REAL", day).status_code == 200
+        live = junk[: 200 * (n + 1)]  # yesterday's junk is known today: it needs no slot, only room
+        codes = [hit(client, name, day).status_code for name in live]
+        tomorrow = [hit(client, f"EARLY{n}{k:02d}", day + 1).status_code for k in range(50)]
+        assert tomorrow == [409] * 50  # a day that has not begun takes no new name, junk or not
+        assert [hit(client, "REAL", day).status_code for _ in range(3)] == [200] * 3
+    # The third day: 599 junk names known or in a slot; as many as fit counted (53 in the day item, where they
+    # out-rank REAL by name, and 426 in the newcomers item beside REAL's claim), the rest refused.
+    fits = DAY_ITEM_BYTES // size(junk[0]) + (NEWCOMERS_BYTES - size("REAL")) // size(junk[0])
+    assert codes.count(200) == fits and codes.count(409) == 600 - fits > 100
+
+
+def test_with_an_allowlist_a_probe_cannot_tell_a_used_name_from_an_unused_one(dynalite, monkeypatch):
+    """Issue 19 §11: without the token, 200 or 409 on a full day (or tomorrow) told which names were counted."""
+    token = "s3cret-read-token"
+    open_app = dynalite_app(dynalite, monkeypatch, READ_TOKEN=token)
+    probe = open_app.test_client()
+    assert hit(probe, "USED").status_code == 200
+    # No allowlist: tomorrow takes the name counted today and refuses the other one: the oracle abuse.md states.
+    assert [hit(probe, name, TODAY + 1).status_code for name in ("USED", "UNUSED")] == [200, 409]
+    listed = dynalite_app(dynalite, monkeypatch, READ_TOKEN=token, EVENTS="USED,UNUSED,OTHER")
+    probe = listed.test_client()
+    assert hit(probe, "OTHER").status_code == 200
+    for day in (TODAY, TODAY + 1):
+        assert [hit(probe, name, day).status_code for name in ("USED", "UNUSED")] == [200, 200]
+        assert [hit(probe, name, day).status_code for name in ("SECRET_ACQUISITION_TARGET", "JUNK")] == [422, 422]
+        assert "count" not in hit(probe, "USED", day).json
+
+
+def test_tomorrow_takes_a_name_as_soon_as_it_is_first_counted_today(dynalite, monkeypatch):
+    """A process that refused a name on tomorrow reads the day again (at most once a second) before refusing it."""
+    app = dynalite_app(dynalite, monkeypatch)
+    client = app.test_client()
+    assert hit(client, "LATE", TODAY + 1).status_code == 409
+    other = dynalite_app(dynalite, monkeypatch, TABLE_PREFIX=app.config["TABLE_PREFIX"]).test_client()
+    assert hit(other, "LATE").status_code == 200  # another process counts it today: it claims tomorrow
+    with app.app_context():
+        get_store()._views.get(TODAY + 1).loaded -= 2  # the refusing process's view is two seconds old
+    assert hit(client, "LATE", TODAY + 1).json["count"] == 1

@@ -1,6 +1,7 @@
 """The OpenAPI document, and schemathesis fuzzing the app against it."""
 
 import json
+import re
 
 import pytest
 import schemathesis
@@ -39,7 +40,7 @@ def fuzzed(config: dict, examples: int = 1) -> schemathesis.BaseSchema:
 schema = fuzzed({}, FUZZ_EXAMPLES)
 # With a read token and no credentials, the read routes' 401 replies (JSON, or the dashboard's
 # HTML token form) are checked against the document too.
-private = fuzzed({"READ_TOKEN": TOKEN}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|badge.svg|dashboard)$")
+private = fuzzed({"READ_TOKEN": TOKEN}, PRIVATE_EXAMPLES).include(path_regex="^/(summary|metrics|badge.svg|dashboard)$")
 
 
 def call(case):
@@ -111,7 +112,7 @@ def test_document_covers_every_route(app):
     assert document.status_code == 200 and document.mimetype == "application/json"
     paths = json.loads(document.data)["paths"]
     routes: dict[str, set[str]] = {}  # one path may have a rule per method, as /dashboard does
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint != "static":
-            routes.setdefault(rule.rule, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+    for rule in app.url_map.iter_rules():  # /static/<path:filename> is the document's /static/{filename}
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        routes.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
     assert routes == {path: set(operations) for path, operations in paths.items()}

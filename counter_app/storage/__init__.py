@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 from .base import (
     MAX_COUNT,
+    AlertState,
     ConfigurationError,
     CounterAtLimit,
     Counts,
+    Lease,
     Once,
     Storage,
     StoreUnavailable,
@@ -19,10 +21,12 @@ from .base import (
 
 __all__ = [
     "MAX_COUNT",
+    "AlertState",
     "SCHEMES",
     "ConfigurationError",
     "CounterAtLimit",
     "Counts",
+    "Lease",
     "Once",
     "Storage",
     "StoreUnavailable",

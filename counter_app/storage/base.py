@@ -23,6 +23,16 @@ KNOWN_DAYS = 7
 """A name counted on one of this many days before a day is known to that day: the cap never refuses it."""
 
 
+@dataclass(frozen=True)
+class Lease:
+    """One run's hold on the import of one file into a store, so that two runs never write it at once."""
+
+    name: str
+    """The file's SHA-256."""
+    holder: str
+    """The run: its host, its process id and a random id, such as ``web1 4242 9f0c...``."""
+
+
 class ConfigurationError(ValueError):
     """The store URL or its options are not usable."""
 
@@ -64,8 +74,32 @@ class Once:
     """The id was already applied within its window, so nothing was added."""
 
 
+@dataclass(frozen=True)
+class AlertState:
+    """What the alert checks keep in the store: when each mark was last taken, and the counts checks observed."""
+
+    marks: dict[str, tuple[int, str]]
+    """``{"fired:signups-stopped": (20261127, "2026-11-27T14:00:00+00:00")}``: the period and time of each mark."""
+    seen: dict[str, dict[str, int]]
+    """``{"2026112714": {"SIGNUP": 3}}``: counts of the day so far, as the first check of that local hour saw them."""
+
+
 class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
+
+    keeps_progress = False
+    """Whether :meth:`write_many` records an import's progress in the same transaction as its rows."""
+
+    item_bytes: int | None = None
+    """The most bytes one day's events may take in an import (each :meth:`row_bytes`), when the store has a limit."""
+
+    in_flight = 0
+    """How many rows an import that is killed outright may have written without having seen them confirmed."""
+
+    @staticmethod
+    def row_bytes(event: str, count: int) -> int:
+        """The bytes an event's count takes towards :attr:`item_bytes`."""
+        return 0
 
     table: str
 
@@ -113,7 +147,8 @@ class Storage(ABC):
         """
 
     def write_many(
-        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         """Add (or with ``replace``, set) many counters; one (day, event) at most once.
 
@@ -122,6 +157,8 @@ class Storage(ABC):
 
         :param done: called with the positions in ``rows`` (from 0) of the rows whose writes the store
             has confirmed.
+        :param lease: only where :attr:`keeps_progress`: add the rows written to :meth:`progress` of
+            ``lease.name`` in the same transaction, and write only while ``lease`` is held.
         :raises StoreUnavailable: at the first write that fails; earlier ones stay written.
         """
         write = self.set if replace else self.incr
@@ -152,6 +189,55 @@ class Storage(ABC):
     @abstractmethod
     def record_import(self, digest: str, when: str) -> None:
         """Remember that a file whose content has the SHA-256 ``digest`` was imported in full at ``when``.
+
+        Where :attr:`keeps_progress`, its progress is forgotten in the same transaction.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    def progress(self, name: str) -> int:
+        """How many rows of the file ``name`` (its SHA-256) earlier runs wrote, where :attr:`keeps_progress`."""
+        return 0
+
+    @abstractmethod
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+        """Take or renew ``lease`` until ``until`` unless another holder's lease on that file runs past ``now``.
+
+        :param dead: a holder known to be dead, whose lease is taken over however long it runs.
+        :return: ``None`` if ``lease.holder`` holds it now, else the holder that does.
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
+    def drop_lease(self, lease: Lease) -> None:
+        """Give ``lease`` up, if ``lease.holder`` still holds it."""
+
+    @abstractmethod
+    def alert_state(self, seen: bool = True) -> AlertState:
+        """The marks and (unless not ``seen``) the observations of the alert checks, in one read.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
+    def mark(self, name: str, period: int, when: str) -> bool:
+        """Take mark ``name`` for ``period`` (such as a day) unless it is taken for this period or a later one.
+
+        One conditional write: of any number of concurrent calls for one period, exactly one returns ``True``.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def unmark(self, name: str, period: int) -> None:
+        """Release mark ``name`` if it is held for ``period`` (its message was not delivered), so a later check retries.
+
+        :raises StoreUnavailable: if the write is not confirmed.
+        """
+
+    @abstractmethod
+    def observe(self, hour: str, counts: dict[str, int], forget: Sequence[str] = ()) -> None:
+        """Keep ``counts`` as hour ``hour``'s (yyyyMMddHH) unless that hour has some already; drop the hours ``forget``.
 
         :raises StoreUnavailable: if the write is not confirmed.
         """

@@ -15,12 +15,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as NotConnected
 
+from .. import deadline
 from .base import (
     FIRST_DAY,
     LAST_DAY,
     MAX_COUNT,
     CounterAtLimit,
     Counts,
+    Lease,
     Once,
     Storage,
     StoreUnavailable,
@@ -28,7 +30,9 @@ from .base import (
     Write,
     week_before,
 )
-from .placement import KEY, Update, Updates, View, Views, merge, newcomers
+from . import dynamodb_imports
+from .dynamodb_alerts import DynamoDBAlerts
+from .placement import KEY, Claimed, Update, Updates, View, Views, merge, newcomers
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
 BATCH_ATTEMPTS = 5
@@ -45,22 +49,25 @@ UNAPPLIED_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThrou
 # Faults that pass on their own, so a client's retry can succeed; AccessDenied or a missing table do not.
 TRANSIENT = UNAPPLIED | {"InternalServerError", "ServiceUnavailable"}
 HEALTH_KEY = 1  # never written: the health check reads it
+RELOAD_SECONDS = 1.0  # a day not begun refuses a name its view lacks only if the view is this fresh
 ID = "Id"  # the ids table's key (S): an increment's idempotency key
 EXPIRES = "expires"  # the ids table's TTL attribute, in seconds since the epoch
 
 # botocore's own retries would resend an ADD whose reply timed out, which
 # DynamoDB may already have applied, so every call is sent once and _call
 # retries only what was not applied. A call takes at most 1 s to connect plus
-# 2 s to answer: a slow store is a prompt 503, far inside Lambda's 10 s.
+# 2 s to answer, and starts only if that fits before the request's deadline
+# (counter_app/deadline.py): a slow store is a 503 inside Lambda's timeout.
 CLIENT_CONFIG = Config(
     connect_timeout=1,
     read_timeout=2,
     retries={"mode": "standard", "total_max_attempts": 1},
     tcp_keepalive=True,
 )
+CALL_SECONDS = CLIENT_CONFIG.connect_timeout + CLIENT_CONFIG.read_timeout  # the longest one call can take
 
 
-class DynamoDBStorage(Storage):
+class DynamoDBStorage(DynamoDBAlerts, Storage):
     """Counters in a DynamoDB table keyed by ``Day`` (N), updated with ``ADD``.
 
     Endpoint, region and credentials come from boto3's standard environment,
@@ -77,10 +84,13 @@ class DynamoDBStorage(Storage):
     ) -> None:
         self.table = table
         self.ids_table = ids_table
-        self._sleep = sleep
+        self._sleep = deadline.paced(sleep, CALL_SECONDS)  # no pause after which the next call would end too late
         self._client: Any = None
         self._lock = threading.Lock()
         self._views = Views()
+        self._claimed = Claimed()
+        # The app sets it (yyyyMMdd in its time zone): a day after it takes only names it holds or claimed.
+        self.today: Callable[[], int] | None = None
 
     @property
     def client(self) -> Any:
@@ -102,6 +112,7 @@ class DynamoDBStorage(Storage):
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Send one call, again after a refusal that applied nothing (see :func:`_unapplied`) or a failed connection."""
         for attempt in range(ATTEMPTS):
+            deadline.check(CALL_SECONDS)  # a call starts only if it ends, answered or not, before the request's deadline
             try:
                 return getattr(self.client, operation)(**kwargs)
             except ClientError as exc:
@@ -147,7 +158,13 @@ class DynamoDBStorage(Storage):
         return f"DynamoDB {code}"
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
-        return _value(self._count(Updates(day, event, amount), max_events, self._send), event)
+        value = _value(self._count(Updates(day, event, amount), max_events, self._send), event)
+        return self._whole(day, event, value)
+
+    def _whole(self, day: int, event: str, value: int) -> int:
+        """The counter's value, given ``value`` from the item the increment went to: both items read if in both."""
+        view = self._views.get(day)
+        return self._current(day, event) if view and view.split(event) else value
 
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
@@ -170,7 +187,8 @@ class DynamoDBStorage(Storage):
                 raise
             return Once(self._current(day, event) if read else None, duplicate=True)
         # A transaction returns no values: read the count from the item the increment went to.
-        return Once(_number(self._get_item(reply["Key"], event), event) if read else None, duplicate=False)
+        value = _number(self._get_item(reply["Key"], event), event) if read else None
+        return Once(None if value is None else self._whole(day, event, value), duplicate=False)
 
     def claim(self, key: str, *, now: int, expires: int) -> dict[str, Any]:
         """The ``Put`` that records ``key`` until ``expires`` if it is not recorded (unexpired at ``now``) already."""
@@ -186,13 +204,53 @@ class DynamoDBStorage(Storage):
     def _count(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
     ) -> dict[str, Any]:
-        """Count one increment in the item its name belongs in: the one place that decides it.
+        """Count one increment in the item its name belongs in, then claim the name's room in the next day.
 
         :param send: applies one :class:`Update` and returns its reply, or ``None`` if its
             condition failed; a caller that must wrap each write (in a transaction) passes its own.
         :return: the reply of the ``send`` that counted it.
         """
+        placed: list[int] = []
+
+        def sending(update: Update) -> dict[str, Any] | None:
+            reply = send(update)
+            if reply is not None:
+                placed.append(update.key)
+            return reply
+
+        reply = self._place(updates, max_events, sending)
+        self._claim_next(updates, placed[-1], reply)
+        return reply
+
+    def _claim_next(self, updates: Updates, placed: int, reply: dict[str, Any]) -> None:
+        """Claim room for the name in the next day, once: on its first count of the day, as this process knows it."""
+        unseen = self._claimed.first(updates.day, updates.event)
+        value = reply.get("Attributes", {}).get(updates.event)  # a transaction's reply has none
+        first = int(value["N"]) == updates.amount if value else unseen
+        claim = updates.claim(placed)
+        if not first or claim is None:
+            return
+        try:
+            self._send(claim)  # None: the name or its claim is there already, or the item is full
+        except (StoreUnavailable, TooManyEvents):
+            pass  # the increment is counted: failing its request would have a client count it again
+
+    def _place(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Count one increment in the item its name belongs in: the one place that decides it."""
         day, event = updates.day, updates.event
+        if max_events is not None and self.today is not None and day > self.today():
+            # Not begun: what it takes before then are the claims of the day before, so they always fit.
+            # With an allowlist there is no junk to keep out, and no rule.
+            view = self._views.get(day) or self._load(day)
+            if view.holder(day, event) is None and time.monotonic() - view.loaded > RELOAD_SECONDS:
+                view = self._load(day)  # a name counted today for the first time claims its room here
+            holder = view.holder(day, event)
+            reply = send(updates.existing(holder)) if holder is not None else None
+            if reply is None:
+                raise TooManyEvents(f"day {day} has not begun: it takes only names counted the day before")
+            return reply
         view = self._views.get(day)
         tried_day = view is None or view.belongs_in_day(event)
         if tried_day:
@@ -202,7 +260,7 @@ class DynamoDBStorage(Storage):
                 return reply
             view = view or self._load(day)
         if view.belongs_in_day(event):
-            reply = (event not in view.in_day and send(updates.into_day())) or send(updates.existing(day))
+            reply = (not view.placed(event) and send(updates.into_day())) or send(updates.existing(day))
             if reply:
                 view.in_day.add(event)
                 return reply
@@ -222,7 +280,8 @@ class DynamoDBStorage(Storage):
             raise TooManyEvents(f"day {day} has no room for another new event")  # no call at all
         take = updates.known_newcomer() if known else updates.unknown_newcomer(max_events)
         # The cheaper guess first; the other covers a writer that put the name in since the view was read.
-        first, then = (updates.existing(key), take) if event in view.in_newcomers else (take, updates.existing(key))
+        held = event in view.in_newcomers or event in view.claimed_newcomers
+        first, then = (updates.existing(key), take) if held else (take, updates.existing(key))
         reply = send(first)
         if reply is None and not tried_day:
             # The view may be old: an import can have moved the name to the day item.
@@ -420,6 +479,16 @@ class DynamoDBStorage(Storage):
                 "update_item", TableName=self.table, Key={KEY: {"N": str(IMPORTS)}}, UpdateExpression="SET #f = :when",
                 ExpressionAttributeNames={"#f": _file(digest)}, ExpressionAttributeValues={":when": {"S": when}},
             )
+
+    item_bytes = dynamodb_imports.ITEM_BYTES
+    row_bytes = staticmethod(dynamodb_imports.row_bytes)
+    in_flight = WORKERS * EVENTS_PER_UPDATE  # the calls write_many has sent, each with up to that many rows
+
+    def take_lease(self, lease: Lease, *, now: float, until: float, dead: str | None = None) -> str | None:
+        return dynamodb_imports.take(self, lease, now=now, until=until, dead=dead)
+
+    def drop_lease(self, lease: Lease) -> None:
+        dynamodb_imports.drop(self, lease)
 
     def get(self, days: Sequence[int]) -> Counts:
         unique = [day for day in dict.fromkeys(days) if FIRST_DAY <= day <= LAST_DAY]  # no bookkeeping item

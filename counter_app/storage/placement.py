@@ -6,6 +6,13 @@ it costs at most 4 WCU whatever else the day receives. ``Day = -yyyyMMdd``
 holds every other name: those the week before knew go in freely, and names
 nobody knew take one of ``max_events`` slots, all within :data:`NEWCOMERS_BYTES`,
 so a write there costs at most 32 WCU. Readers add the two together.
+
+A name counted on a day claims room for itself in the next day's item of the
+same kind (``c:NAME``, granted its bytes), and a day that has not begun takes
+only names it holds or that claimed room in it. So the claims a day receives
+before it begins are the names of the day before, which fit in its items as
+they fit in that day's: a name counted every day always has room, however much
+junk the week made known (issue 19 §10). Its first count there removes the claim.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from .base import FIRST_DAY, LAST_DAY, MAX_COUNT
@@ -22,6 +30,7 @@ from .base import FIRST_DAY, LAST_DAY, MAX_COUNT
 KEY = "Day"
 NAMES = "events"  # newcomers item: how many unknown names took a slot; lower case, so never an event's name
 BYTES = "bytes"  # day item: the bytes its names were granted when placed
+CLAIM = "c:"  # "c:NAME" holds NAME's room in an item until NAME is counted there; lower case, so never a count
 DAY_ITEM_BYTES = 4000  # with the key and BYTES the item stays under 4 KB: at most 4 WCU a write
 # The newcomers item's names: a day's slots of junk (200 names of 64 characters, 15 KB) and as much
 # again for known names, so a write to it costs at most 32 WCU however long an attack goes on.
@@ -34,6 +43,19 @@ VIEWS = 40  # views kept per process: the default window of writable days (31 ba
 def newcomers(day: int) -> int:
     """The key of ``day``'s newcomers item."""
     return -day
+
+
+def next_day(day: int) -> int | None:
+    """The day after ``day`` (yyyyMMdd), ``None`` after the last."""
+    if day >= LAST_DAY:
+        return None
+    after = date(day // 10000, day // 100 % 100, day % 100) + timedelta(days=1)
+    return after.year * 10000 + after.month * 100 + after.day
+
+
+def claims_of(item: dict[str, Any]) -> set[str]:
+    """The names that claimed room in an item."""
+    return {name[len(CLAIM):] for name in item if name.startswith(CLAIM)}
 
 
 def real_day(key: int) -> int | None:
@@ -86,6 +108,8 @@ class View:
     slots: int  # slots the newcomers item had given when last seen
     spent: int  # bytes the newcomers item had granted when last seen
     spilled: set[str] = field(default_factory=set)  # established names the day item had no room for
+    claimed_day: set[str] = field(default_factory=set)  # names with room claimed in the day item
+    claimed_newcomers: set[str] = field(default_factory=set)  # names with room claimed in the newcomers item
 
     @classmethod
     def of(cls, day: int, items: list[dict[str, Any]], week: list[int]) -> View:
@@ -98,6 +122,8 @@ class View:
                 history[name] = history.get(name, 0) + count
         fresh = by_key.get(newcomers(day), {})
         return cls(
+            claimed_day=claims_of(by_key.get(day, {})),
+            claimed_newcomers=claims_of(fresh),
             loaded=time.monotonic(),
             known=frozenset(history),
             established=establish(history),
@@ -108,8 +134,29 @@ class View:
         )
 
     def belongs_in_day(self, event: str) -> bool:
-        """Whether ``event`` is counted in the day item: it is there, or established with room."""
-        return event in self.in_day or (event in self.established and event not in self.spilled)
+        """Whether ``event`` is counted in the day item: it is there, or established with room and not a newcomer yet.
+
+        A name the newcomers item holds stays there for the day even once established (a backdated hit
+        can establish it): put in the day item too, its reply would give only that item's share.
+        """
+        placeable = event in self.established and event not in self.spilled and event not in self.in_newcomers
+        return event in self.in_day or event in self.claimed_day or placeable
+
+    def placed(self, event: str) -> bool:
+        """Whether ``event`` has a place in the day item already: counted there, or room claimed."""
+        return event in self.in_day or event in self.claimed_day
+
+    def holder(self, day: int, event: str) -> int | None:
+        """The key of the item that holds ``event`` or its claim, if one does as last seen."""
+        if self.placed(event):
+            return day
+        if event in self.in_newcomers or event in self.claimed_newcomers:
+            return newcomers(day)
+        return None
+
+    def split(self, event: str) -> bool:
+        """Whether ``event`` was seen in both items (an import or a race put it there): its count is their sum."""
+        return event in self.in_day and event in self.in_newcomers
 
     def refuses(self, event: str, max_events: int | None, *, known: bool) -> bool:
         """Whether ``event`` is surely refused: in neither item, and no room or (unknown) no slot left when last seen.
@@ -117,7 +164,7 @@ class View:
         Sure, not a guess from an old view: the newcomers item's bytes and slots only grow, so a
         name that could not get in when it was read cannot have got in since.
         """
-        if event in self.in_newcomers or self.belongs_in_day(event):
+        if event in self.in_newcomers or event in self.claimed_newcomers or self.belongs_in_day(event):
             return False
         no_slot = not known and max_events is not None and self.slots >= max_events
         return no_slot or self.spent + size(event) > NEWCOMERS_BYTES
@@ -125,8 +172,28 @@ class View:
     def remember(self, item: dict[str, Any]) -> None:
         """Take in the newcomers item as just read."""
         self.in_newcomers = set(counts_of(item))
+        self.claimed_newcomers = claims_of(item)
         self.slots = int(item.get(NAMES, {}).get("N", 0))
         self.spent = int(item.get(BYTES, {}).get("N", 0))
+
+
+class Claimed:
+    """The ``(day, name)`` pairs this process has claimed the next day for, the newest few thousand."""
+
+    def __init__(self, most: int = 10_000) -> None:
+        self.most = most
+        self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first(self, day: int, event: str) -> bool:
+        """Whether this is the first time ``event`` is seen on ``day``; remembers it."""
+        with self._lock:
+            if (day, event) in self._seen:
+                return False
+            self._seen[(day, event)] = None
+            while len(self._seen) > self.most:
+                self._seen.popitem(last=False)
+            return True
 
 
 class Views:
@@ -175,8 +242,25 @@ class Updates:
         self._room = {":n": amount, ":room": MAX_COUNT - amount}
 
     def existing(self, key: int) -> Update:
-        """Add to the name in item ``key`` if it is there and stays within MAX_COUNT."""
-        return Update(key, "ADD #e :n", {"#e": self.event}, self._room, "attribute_exists(#e) AND #e <= :room")
+        """Add to the name in item ``key`` if it is there and stays within MAX_COUNT, or if it claimed room there."""
+        return Update(key, "ADD #e :n REMOVE #c", {"#e": self.event, "#c": CLAIM + self.event}, self._room,
+                      "attribute_exists(#c) OR (attribute_exists(#e) AND #e <= :room)")
+
+    def claim(self, placed: int) -> Update | None:
+        """Claim room for the name in the next day's item of the kind of ``placed``, where it was just counted."""
+        after = next_day(abs(placed))
+        if after is None:
+            return None
+        grant = size(self.event)
+        names = {"#e": self.event, "#c": CLAIM + self.event, "#bytes": BYTES}
+        condition = ("attribute_not_exists(#e) AND attribute_not_exists(#c) "
+                     "AND (attribute_not_exists(#bytes) OR #bytes <= :left)")
+        if placed > 0:
+            names["#names"] = NAMES  # not an old-style day item
+            condition += " AND attribute_not_exists(#names)"
+        budget = DAY_ITEM_BYTES if placed > 0 else NEWCOMERS_BYTES
+        return Update(after if placed > 0 else newcomers(after), "SET #c = :one ADD #bytes :size", names,
+                      {":one": 1, ":size": grant, ":left": budget - grant}, condition)
 
     def into_day(self) -> Update:
         """Put the name in the day item while its granted bytes leave room (and it is not an old-style item)."""

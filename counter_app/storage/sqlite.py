@@ -19,6 +19,7 @@ from .base import (
     ConfigurationError,
     CounterAtLimit,
     Counts,
+    Lease,
     Once,
     Storage,
     StoreUnavailable,
@@ -26,6 +27,8 @@ from .base import (
     Write,
     week_before,
 )
+from .sqlite_alerts import SQLiteAlerts, alert_tables
+from .sqlite_imports import SQLiteImports, import_tables
 
 Result = TypeVar("Result")
 CHUNK = 2000  # rows per transaction in write_many
@@ -45,8 +48,10 @@ PURGE_BATCH = 10_000
 PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
-class SQLiteStorage(Storage):
+class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
+
+    Imports keep their progress (``<table>_progress``) and their leases (``<table>_running``) in the same file.
 
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
     :param table: the table name, ``<prefix>_counters``.
@@ -102,16 +107,20 @@ class SQLiteStorage(Storage):
         self._get_sql = f"SELECT day, event, count FROM {quoted} WHERE day BETWEEN ? AND ?"
         self._dump_sql = self._get_sql + " ORDER BY day, event"
         imports = _quoted(table + "_imports")
+        self._marks, self._seen = _quoted(table + "_marks"), _quoted(table + "_seen")
         self._imported_sql = f"SELECT imported FROM {imports} WHERE sha256 = ?"
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
+        self._progress, self._running = _quoted(table + "_progress"), _quoted(table + "_running")
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
+            *import_tables(self._progress, self._running),
+            *alert_tables(self._marks, self._seen),
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -282,16 +291,19 @@ class SQLiteStorage(Storage):
         self._execute(self._set_sql, (day, event, count))
 
     def write_many(
-        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None
+        self, rows: Iterable[Write], *, replace: bool = False, done: Callable[[list[int]], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         sql = self._set_sql if replace else self._add_sql
         source, start = iter(rows), 0
         while chunk := list(itertools.islice(source, CHUNK)):
-            # One transaction per chunk: all of its rows are written, or none.
+            # One transaction per chunk: all of its rows are written, and counted in the progress, or none.
             with self._errors() as conn:
                 with self._transaction(conn):
                     if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+                    if lease:
+                        self.advance(conn, lease, len(chunk))
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
                 done(list(range(start, start + len(chunk))))
@@ -319,7 +331,12 @@ class SQLiteStorage(Storage):
         return found[0][0] if found else None
 
     def record_import(self, digest: str, when: str) -> None:
-        self._execute(self._record_sql, (digest, when))
+        def record(conn: sqlite3.Connection) -> None:
+            with self._transaction(conn):
+                conn.execute(self._record_sql, (digest, when))
+                self.forget(conn, digest)
+
+        self._healing(record)
 
     def get(self, days: Sequence[int]) -> Counts:
         if not days:
