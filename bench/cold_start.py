@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import shutil
 import subprocess
 import tempfile
@@ -53,10 +54,10 @@ def package_bare(dest: Path) -> Package:
     project = dest / "bare-project"
     project.mkdir()
     shutil.copy(ROOT / "bench" / "bare_app.py", project)
-    # attach_policy names a file of the counter's project; it shapes the IAM role, not the zip. The
-    # prebuild_script refuses builds outside deploy/package.py's staged folder, which holds the counter.
+    # The policies name files of the counter's project; they shape the IAM role, not the zip. The
+    # settings callback refuses builds outside deploy/package.py's staged folder, which holds the counter.
     settings = {name: value for name, value in stage_settings(STAGE).items()
-                if name not in ("attach_policy", "prebuild_script")}
+                if name not in ("attach_policy", "assume_policy", "callbacks")}
     settings |= {"app_function": "bare_app.app", "exclude_glob": settings["exclude_glob"] + COUNTER_ONLY,
                  "exclude": settings["exclude"] + ["zappa_settings.json"]}
     (project / "zappa_settings.json").write_text(json.dumps({STAGE: settings}))
@@ -137,6 +138,8 @@ def measure(size: Size) -> dict:
         result: dict[str, Any] = {"full_cpu": compare_starts(packages, extra, count)}
         unavailable = cpu_share.why_not()
         if unavailable:
+            print(f"cold_start: Lambda's CPU share is not measured here ({unavailable}); full CPU only.",
+                  file=sys.stderr)
             result["cpu_share"] = {"not_measured": unavailable}
         else:
             result["cpu_share"] = {}

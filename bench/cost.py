@@ -7,11 +7,14 @@
   at its 4 KB budget;
 - **log and reply bytes**: what the function writes to its log per increment, and the reply it sends.
 
-``make cost`` (``python -m bench.cost``) measures at the full size, writes deploy/measured.json and prints the table.
+``make cost`` (``python -m bench.cost``) measures at the full size, writes bench/results/measured.json and prints the
+tables; the committed deploy/measured.json and docs/cost.md, which quotes it, stay as they are. ``make cost UPDATE=1``
+(``--update``) makes the new measurement the quoted one: deploy/measured.json, and docs/cost.md's generated tables.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import statistics
@@ -25,13 +28,21 @@ from bench import SIZES, Size, add_days, cpu_share, idempotency, today
 from bench.dynamo import dynalite, table_app
 from deploy import unit_cost
 from tests.capacity import Meter
-from tests.lambda_package import LambdaFunction, build, http_event
+from tests.lambda_package import ROOT, LambdaFunction, build, http_event
 
 STAGE = "prod"
 MEMORY_SIZES = {"tiny": (512,), "full": (256, 512, 1024, 1769)}
 INCREMENTS = {"tiny": 20, "full": 300}
 WARM_UP = 10
 EVENT = "PAGEVIEW"
+RESULT = ROOT / "bench" / "results" / "measured.json"
+DOCS = ROOT / "docs" / "cost.md"
+README = ROOT / "README.md"
+# What docs/cost.md quotes, generated from the inputs; a test keeps each one in the page.
+QUOTED = {"the inputs table": unit_cost.inputs_table, "the cost table": unit_cost.table,
+          "the summary": unit_cost.summary}
+UPDATE_HINT = ("make cost UPDATE=1 measures again and rewrites deploy/measured.json and docs/cost.md's tables; "
+               "git checkout deploy/measured.json brings back the figures the page quotes")
 REPORT = re.compile(r"^REPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: (\d+) ms", re.M)
 
 
@@ -103,12 +114,47 @@ def measure(size: Size) -> dict:
     }
 
 
-def main() -> None:
-    """Measure at the full size, keep the inputs in deploy/measured.json, print what they cost."""
+def stale(text: str, inputs: dict[str, Any]) -> list[str]:
+    """What of :data:`QUOTED` the page ``text`` lacks for ``inputs``."""
+    return [name for name, quoted in QUOTED.items() if quoted(inputs) not in text]
+
+
+def adopt(inputs: dict[str, Any], measured: Path = unit_cost.MEASURED, docs: Path = DOCS,
+          readme: Path = README) -> list[str]:
+    """Make ``inputs`` the quoted measurement: ``measured``, the page's tables and the README's headline.
+
+    :return: what of :data:`QUOTED` was not found to replace (the page was out of line already).
+    """
+    old, text = unit_cost.measured(measured), docs.read_text()
+    missing = stale(text, old)
+    for quoted in QUOTED.values():
+        text = text.replace(quoted(old), quoted(inputs))
+    measured.write_text(json.dumps(inputs, indent=2) + "\n")
+    docs.write_text(text)
+    headline = f"cost about **{unit_cost.headline(old)}**", f"cost about **{unit_cost.headline(inputs)}**"
+    readme.write_text(readme.read_text().replace(*headline))
+    return missing
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure at the full size and print what it costs; keep the inputs aside, or with --update, quote them."""
+    parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--update", action="store_true", help="write deploy/measured.json and docs/cost.md's tables")
+    update = parser.parse_args(argv).update
     inputs = measure(SIZES["full"])
     inputs["measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    unit_cost.MEASURED.write_text(json.dumps(inputs, indent=2) + "\n")
     print(unit_cost.report(inputs), end="")
+    if update:
+        missing = adopt(inputs)
+        print("\nWrote deploy/measured.json, docs/cost.md's tables and the README's headline; check the figures "
+              "the prose repeats (the default's dollars, the date).")
+        if missing:
+            print(f"docs/cost.md did not quote the old {', '.join(missing)}: paste the new ones above.")
+        return
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(inputs, indent=2) + "\n")
+    print(f"\nWrote {RESULT}; deploy/measured.json and docs/cost.md still quote the measurement of "
+          f"{unit_cost.measured()['measured']}: make cost UPDATE=1 measures and quotes anew.")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench import ROOT, SIZES, Size, cold_start, cost, dynamo, http_load, http_profile, idempotency, import_sqlite
@@ -50,18 +51,38 @@ def run(size: Size, sections: dict[str, Section] = SECTIONS) -> dict:
     return result
 
 
+def headlines(result: dict) -> str:
+    """One line a section: how long it took and its ratios, the figures docs/benchmarks.md quotes."""
+    sections = [name for name, value in result.items() if isinstance(value, dict) and "took_s" in value]
+    width = max(map(len, sections), default=7)
+    lines = [f"{'section':<{width}}  {'took s':>6}  ratios (the first / the second; the JSON has every number)"]
+    for name in sections:
+        ratios = ", ".join(f"{path} {value:g}" for path, value in _ratios(result[name])) or "-"
+        lines.append(f"{name:<{width}}  {result[name]['took_s']:>6g}  {ratios}")
+    return "\n".join(lines) + "\n"
+
+
+def _ratios(data: dict, prefix: str = "") -> Iterator[tuple[str, float]]:
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _ratios(value, f"{prefix}{key}.")
+        elif "ratio" in key and isinstance(value, int | float):
+            yield f"{prefix}{key}", value
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse ``--size`` and ``--out``, run, print and write the result."""
+    """Parse ``--size`` and ``--out``, run, write the result and print its headlines."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="full")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    result = run(SIZES[args.size])
-    text = json.dumps(result, indent=2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
-    print(text)
-    print(f"written to {args.out}", file=sys.stderr)
+    log = args.out.with_suffix(".log")
+    with log.open("w") as lines, contextlib.redirect_stdout(lines):  # the in-process apps' JSON log lines
+        result = run(SIZES[args.size])
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(headlines(result), end="")
+    print(f"Every number: {args.out}; the apps' log lines: {log}")
 
 
 if __name__ == "__main__":

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 from flask import Flask
+
+if sys.version_info < (3, 11):  # the first use of 3.11's sqlite3 error codes would fail with an AttributeError
+    raise SystemExit(f"The counter needs Python 3.11 or newer; this is Python {sys.version.split()[0]}.")
 
 DEFAULTS: dict[str, Any] = {
     "STORE": None,  # None: SQLite file in the instance folder

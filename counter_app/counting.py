@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from . import days, params, periods, policy, totals
@@ -12,6 +12,7 @@ from .auth import read_access, read_allowed
 from .store import get_store
 
 bp = Blueprint("counting", __name__)
+SUMMARY_PARAMETERS = ("from", "to", "e", "group", "format")
 
 
 def record(*, mail: bool = False) -> dict:
@@ -61,8 +62,11 @@ def _add(
 
 @bp.route("/", methods=["GET", "POST"])
 def increment() -> Response:
-    """Add 1 to an event's counter for the day."""
-    response = jsonify(record())
+    """Add 1 to an event's counter for the day; a browser opening the address without ``e`` goes to the dashboard."""
+    if request.method == "GET" and "e" not in request.args and _prefers(["application/json", "text/html"]):
+        response = redirect(url_for("dashboard.dashboard"))
+    else:
+        response = jsonify(record())
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -71,6 +75,7 @@ def increment() -> Response:
 @read_access()
 def summary() -> Response:
     """Counts per day (or per week or month) and totals over a range, as JSON or CSV."""
+    params.only(request.args, SUMMARY_PARAMETERS)
     first, last, wanted = totals.requested_range(request.args)
     group = periods.requested(request.args)
     fmt = params.single(request.args, "format")
@@ -90,7 +95,12 @@ def summary() -> Response:
 
 
 def _prefers_csv() -> bool:
-    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    return _prefers(["application/json", "text/csv"])
+
+
+def _prefers(types: list[str]) -> bool:
+    """Whether the client ranks the second of ``types`` above the first (``*/*`` takes the first)."""
+    return request.accept_mimetypes.best_match(types) == types[1]
 
 
 @bp.get("/healthz")

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from . import alerts, auth, chart, days, periods, ranges, totals
@@ -37,11 +36,9 @@ def dashboard() -> Response:
     today = days.today()
     form = {name: request.args.get(name, "") for name in FIELDS}
     keep = {"e": form["e"]} if form["e"].strip() else {}
-    # A cleared date input still sends "from=": on this form that means the default.
-    args = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v or k not in ("from", "to")])
     try:
-        first, last, wanted = totals.requested_range(args)
-        chosen = periods.requested(args, default="")
+        first, last, wanted = totals.requested_range(request.args)
+        chosen = periods.requested(request.args, default="")
     except BadRequest as exc:
         form |= {name: _iso(form[name]) for name in ("from", "to")}
         page = render_template("dashboard.html", form=form, error=exc.description, presets=_presets(today, keep))
@@ -70,6 +67,7 @@ def dashboard() -> Response:
                              lambda event: _url(span, e=event, **focus)),
         hidden=len(summary["totals"]) > chart.MAX_SERIES,
         table=[{**row, "url": _url(span, e=row["event"], **focus)} for row in table],
+        small_base=SMALL_BASE,
         others=others,
         focused=wanted is not None and len(wanted) == 1,
         everything_url=_url(span, **focus),
@@ -173,6 +171,9 @@ def _only(summary: dict[str, Any], events: set[str]) -> dict[str, Any]:
                                 for row in summary["days"]]}
 
 
+SMALL_BASE = 20  # fewer in the range before, and a change is shown as a count, not a percentage
+
+
 def change(now: int, before: int | None) -> dict[str, str]:
     """How ``now`` compares with ``before``: a kind for the colour, text with a sign, and words for screen readers."""
     if before is None:
@@ -181,6 +182,14 @@ def change(now: int, before: int | None) -> dict[str, str]:
         if now == 0:
             return {"kind": "same", "text": "–", "words": "none in either range"}
         return {"kind": "new", "text": "new", "words": "new: none in the range before"}
+    if before < SMALL_BASE:  # 2 then 54 is "+2,600%": the counts say more, marked as a small base
+        difference = now - before
+        if difference == 0:
+            return {"kind": "same", "text": "±0", "words": f"the same {before} as the range before", "small": "yes"}
+        up = difference > 0
+        return {"kind": "up" if up else "down", "text": f"{'▲ +' if up else '▼ −'}{abs(difference):,}",
+                "words": f"{'up' if up else 'down'} {abs(difference):,} on only {before} in the range before",
+                "small": "yes"}
     percent = (now - before) * 100 / before
     shown = f"{abs(percent):,.1f}".removesuffix(".0") if abs(percent) < 10 else f"{abs(percent):,.0f}"
     if shown == "0":

@@ -67,6 +67,13 @@ def single(values: Values, name: str) -> Any:
     return found[0] if found else MISSING
 
 
+def only(values: Values, names: tuple[str, ...]) -> None:
+    """Refuse a parameter not in ``names``: a misspelt or unsupported one (``days=7``) would be ignored silently."""
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise BadRequest(f"'{unknown[0][:64]}' is not a parameter here; give only {', '.join(names)}.")
+
+
 def _body(request: Request) -> Values:
     if not request.content_length and not request.data and not request.form:
         return MultiDict()

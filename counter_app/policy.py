@@ -12,7 +12,7 @@ from . import agents, params
 
 ANY = "*"  # COUNTER_EVENTS=* says "any valid name" on purpose
 DAYS_AHEAD = 1  # time zones: a visitor's today may be the server's tomorrow
-_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+FLAGS = {"true": True, "false": False}  # the documented spellings only: "yes" or "1" is more likely a slip
 # Whole-number settings and their ranges. Past these a request would fail, not the start:
 # SQLite holds integers below 2**63, and the window must stay inside the calendar.
 WHOLE = {
@@ -50,10 +50,11 @@ def _whole(config: dict[str, Any], name: str, least: int, most: int) -> int:
 
 def _flag(config: dict[str, Any], name: str) -> bool:
     value = config[name]
-    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise ValueError(f"COUNTER_{name}={value!r} must be true or false")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in FLAGS:
+        return FLAGS[value.strip().lower()]
+    raise ValueError(f"COUNTER_{name}={str(value)[:40]!r} must be true or false")
 
 
 def _allowlist(value: Any) -> frozenset[str] | None:

@@ -53,3 +53,6 @@ def init_app(app: Flask) -> None:
         store.today = lambda: days.to_int(days.today())
     app.extensions["counter.store"] = store
     app.cli.add_command(create_table_command)
+    context = click.get_current_context(silent=True)
+    if context is not None and context.info_name == "run":  # flask run: where the counts go, before any is counted
+        click.echo(f" * Counting into {app.extensions['counter.store'].where()}", err=True)

@@ -20,12 +20,13 @@ Row = tuple[int, str, int]
 
 @params.within_calendar
 def requested_range(args: params.Values) -> tuple[date, date, set[str] | None]:
-    """``from``, ``to`` and ``e`` of a query: default the 30 days ending today, every event.
+    """``from``, ``to`` and ``e`` of a query: default (or blank) the 30 days ending today, every event.
 
     :raises BadRequest: with a sentence, for a bad or too long range.
     """
-    last = params.single(args, "to")
-    first = params.single(args, "from")
+    # A blank is the default, as a cleared date input sends it ("from=").
+    last, first = (params.MISSING if value == "" else value for value in (params.single(args, "to"),
+                                                                            params.single(args, "from")))
     last = days.today() if last is params.MISSING else params.day(last, "to")
     first = last - timedelta(days=DEFAULT_RANGE_DAYS - 1) if first is params.MISSING else params.day(first, "from")
     if first > last:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -33,6 +34,8 @@ def rows(count: int) -> str:
 def export(out: TextIO, fmt: str = "csv", first: int | None = None, last: int | None = None) -> int:
     """Write the store's counts from ``first`` to ``last`` (open ends: everything) as they are read; the row count."""
     found = totals.flatten(get_store().dump(first, last))
+    # The first row, or the store's refusal, before a header: a failed export to stdout prints only the error.
+    found = itertools.chain([head] if (head := next(found, None)) else [], found)
     if fmt != "json":
         return totals.write_csv(out, found)
     # A JSON array with one row per line: valid JSON, and diffable like the CSV.
@@ -162,6 +165,7 @@ def importing(file: Path, checked: Checked, store: Storage, mine: Held, *, repla
     if journal.killed:
         click.echo(f"The earlier run was killed while writing: up to {rows(store.in_flight)} it had sent may "
                    "have been added without being recorded, and are added again (docs/transfer.md).", err=True)
+    click.echo(f"Importing into {store.where()}.", err=True)
     keep = {"lease": mine.lease} if store.keeps_progress and not replace else {}
     with click.progressbar(length=checked.count - journal.skipped, label="Importing", show_pos=True,
                            file=sys.stderr) as bar:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -20,7 +21,7 @@ import boto3
 
 from . import account, checks, cost, domain, frontdoor, guardrails, recovery, secret, wheels
 from .package import package, run, runtime_matches, staged, zappa
-from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_settings
+from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_names, stage_settings
 
 
 def check(stage: str) -> None:
@@ -65,23 +66,51 @@ def deploy(stage: str, reserve: bool = True) -> None:
             print(done)
 
 
+UNSTAGED = ("bill", "wheels")
+STAGED = ("check", "package", "create-table", "deploy", "domain")
+
+
+def arguments(argv: list[str]) -> argparse.Namespace:
+    """The command and its stage, or a usage text and exit 2 when they are missing or unknown."""
+    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=(*STAGED, *UNSTAGED))
+    parser.add_argument("stage", nargs="?", help="a stage of zappa_settings.json")
+    parser.add_argument("domain", nargs="?", help="domain: the custom domain, such as counter.example.com")
+    parser.add_argument("certificate", nargs="?", help="domain: the ACM certificate's ARN")
+    parser.add_argument("--unreserved", action="store_true", help="deploy: reserve no concurrency (RESERVE=no)")
+    args = parser.parse_args(argv)
+    stages = stage_names()
+    if args.command in UNSTAGED and args.stage is not None:
+        parser.error(f"{args.command} takes no stage.")
+    if args.command in STAGED and args.stage not in stages:
+        wrong = f"{args.command} needs a stage" if args.stage is None else f"there is no stage {args.stage!r}"
+        parser.error(f"{wrong}: zappa_settings.json has {' and '.join(stages)} (names are case-sensitive).")
+    if (args.command == "domain") != (args.certificate is not None) or (args.domain and args.command != "domain"):
+        parser.error("domain takes a stage, a domain and a certificate's ARN; no other command takes them.")
+    if args.unreserved and args.command != "deploy":
+        parser.error("--unreserved is for deploy only.")
+    return args
+
+
 def main(argv: list[str]) -> None:
     """Run one command; see the module's docstring."""
-    if argv == ["bill"]:
+    args = arguments(argv)
+    command, stage = args.command, args.stage
+    if command == "bill":
         print(cost.bill_table(), end="")
         return
-    if argv == ["wheels"]:
+    if command == "wheels":
         print("\n".join(path.name for path in wheels.fill()))
         return
-    if argv[0] == "domain":
-        print(domain.main(*argv[1:]))
+    if command == "domain":
+        print(domain.main(stage, args.domain, args.certificate))
         return
-    command, stage, *options = argv
     if command == "package":
         print(package(stage, ROOT / "dist" / f"counter-{stage}.zip"))
         return
     if command == "deploy":
-        deploy(stage, reserve="--unreserved" not in options)
+        deploy(stage, reserve=not args.unreserved)
         return
     {"check": check, "create-table": create_table}[command](stage)
 

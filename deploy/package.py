@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import secret, wheels
+from . import quiet, secret, wheels
 from .stages import ROOT, stage_settings
 
 SHIPPED = (
@@ -47,12 +47,12 @@ def staged(stage: str, environment: Mapping[str, str] | None = None, *,
     :return: the app folder (Zappa's working folder) and the settings file (``zappa -s``).
     """
     config = stage_settings(stage)
-    for own in ("extends", "prebuild_script"):  # resolved here; deploy.direct refuses builds in the project
-        config.pop(own, None)
+    config.pop("extends", None)  # resolved here
     for policy in ("attach_policy", "assume_policy"):  # Zappa opens them from its working folder
         if policy in config:
             config[policy] = str(ROOT / config[policy])
-    config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
+    callbacks = {name: call for name, call in config.get("callbacks", {}).items() if name != "settings"}
+    config["callbacks"] = {**callbacks, "zip": "deploy.callbacks.zip_built"}  # deploy.direct refuses in the project
     if not reserve:
         config.pop("lambda_concurrency", None)
     if secret.source(config):  # the role may read the token's one parameter or secret
@@ -79,16 +79,20 @@ def zappa(*args: str, app: Path) -> None:
     importable, for the callback that finishes Zappa's zip (:mod:`deploy.callbacks`).
     """
     run("python", "-m", "deploy.zappa_run", *args, cwd=app,
-        env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)})
+        env={**os.environ, "TMPDIR": str(app.parent), "PYTHONPATH": str(ROOT)}, filtered=True)
 
 
-def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> None:
-    """Run the deploy venv's ``program ARGS`` in ``cwd``, as if the venv were active; stop if it fails."""
+def run(program: str, *args: str, cwd: Path, env: Mapping[str, str] | None = None, filtered: bool = False) -> None:
+    """Run the deploy venv's ``program ARGS`` in ``cwd``, as if the venv were active; stop if it fails.
+
+    :param filtered: leave out the notices :mod:`deploy.quiet` expects.
+    """
     venv = Path(sys.prefix)
     environ = {**(os.environ if env is None else env), "VIRTUAL_ENV": str(venv)}  # Zappa zips this venv
-    done = subprocess.run([str(venv / "bin" / program), *args], cwd=cwd, env=environ)
-    if done.returncode:
-        raise SystemExit(done.returncode)
+    argv = [str(venv / "bin" / program), *args]
+    code = quiet.run(argv, cwd=cwd, env=environ) if filtered else subprocess.run(argv, cwd=cwd, env=environ).returncode
+    if code:
+        raise SystemExit(code)
 
 
 def runtime_matches(stage: str) -> None:

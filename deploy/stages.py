@@ -17,6 +17,11 @@ FROM_DEPLOYER = ("COUNTER_READ_TOKEN", "COUNTER_EVENTS", "COUNTER_ALERTS", "COUN
 TOKEN_FROM = "COUNTER_READ_TOKEN_FROM"
 
 
+def stage_names() -> list[str]:
+    """The stages zappa_settings.json defines, in its order."""
+    return list(json.loads(SETTINGS.read_text()))
+
+
 def stage_settings(stage: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stage's settings with ``extends`` applied: a shallow merge, child keys win, as in Zappa."""
     settings = settings if settings is not None else json.loads(SETTINGS.read_text())

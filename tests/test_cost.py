@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from bench import cost
 from deploy import unit_cost
 from deploy.cost import PRICES
 
@@ -14,11 +16,24 @@ README = DOCS.parent.parent / "README.md"
 
 
 def test_docs_quote_the_measured_inputs_and_what_they_cost():
-    """Run make cost again and the docs must follow: the inputs, the table and the summary."""
-    text = DOCS.read_text()
-    assert unit_cost.inputs_table() in text
-    assert unit_cost.table() in text
-    assert unit_cost.summary() in text
+    """The committed inputs and the page agree: the inputs, the table and the summary."""
+    missing = cost.stale(DOCS.read_text(), unit_cost.measured())
+    assert not missing, f"docs/cost.md does not quote {', '.join(missing)} of deploy/measured.json: {cost.UPDATE_HINT}."
+
+
+def test_an_update_rewrites_the_quoted_tables(tmp_path):
+    """``make cost UPDATE=1``: the new inputs in measured.json and the page, whose other words stay."""
+    measured, docs, readme = tmp_path / "measured.json", tmp_path / "cost.md", tmp_path / "README.md"
+    measured.write_bytes(unit_cost.MEASURED.read_bytes())
+    docs.write_text(DOCS.read_text())
+    readme.write_text(README.read_text())
+    old = unit_cost.measured()
+    inputs = {**old, "log_bytes": 999, "billed_ms": {**old["billed_ms"], "512": 9.5}}
+    assert cost.adopt(inputs, measured, docs, readme) == []
+    assert f"cost about **{unit_cost.headline(inputs)}**" in " ".join(readme.read_text().split())
+    assert cost.stale(docs.read_text(), inputs) == [] and unit_cost.measured(measured) == inputs
+    assert cost.stale(docs.read_text(), unit_cost.measured()) == ["the inputs table", "the cost table", "the summary"]
+    assert docs.read_text().startswith("# Cost\n")
 
 
 def test_the_readme_quotes_a_browser_hit():
@@ -62,3 +77,18 @@ def test_snap_start_and_vm_costs():
     assert round(3000 * 0.5 * 0.0001397998, 2) == 0.21 and 3000 * duration < 0.01
     assert unit_cost.vm_month(0.0042) == pytest.approx(0.0042 * 730 + 0.64 + 3.65)
     assert f"{unit_cost.vm_month(0.0042):.2f}" == "7.36"
+
+
+def test_make_cost_leaves_the_quoted_inputs_alone(tmp_path, monkeypatch, capsys):
+    """A measurement goes to bench/results/; the committed inputs change only with UPDATE=1."""
+    committed = unit_cost.MEASURED.read_bytes()
+    inputs = {**unit_cost.measured(), "log_bytes": 999}
+    monkeypatch.setattr(cost, "measure", lambda size: dict(inputs))
+    monkeypatch.setattr(cost, "RESULT", tmp_path / "results" / "measured.json")
+    monkeypatch.setattr(unit_cost, "MEASURED", tmp_path / "deploy" / "measured.json")
+    (tmp_path / "deploy").mkdir()
+    unit_cost.MEASURED.write_bytes(committed)
+    cost.main([])
+    assert unit_cost.MEASURED.read_bytes() == committed
+    assert json.loads(cost.RESULT.read_text())["log_bytes"] == 999
+    assert "make cost UPDATE=1 measures and quotes anew" in capsys.readouterr().out

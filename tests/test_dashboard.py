@@ -145,16 +145,21 @@ def test_months_label_the_year_when_the_range_crosses_one(client, app):
 
 def test_totals_compare_with_the_range_before(client, app):
     # 30 days ending today against the 30 days before: 29 Sep - 28 Oct.
-    seed(app, [(20261001, "UP", 1000), (20261101, "UP", 1234), (20261001, "DOWN", 8), (20261101, "DOWN", 6),
-               (20261101, "NEW", 3), (20261001, "GONE", 4), (20261001, "SAME", 5), (20261101, "SAME", 5),
+    seed(app, [(20261001, "UP", 1000), (20261101, "UP", 1234), (20261001, "DOWN", 80), (20261101, "DOWN", 60),
+               (20261101, "NEW", 3), (20261001, "GONE", 40), (20261001, "SAME", 50), (20261101, "SAME", 50),
+               (20261001, "FEW", 2), (20261101, "FEW", 54),
                (20261028, "UP", 10**6), (20261029, "SMALL", 1000), (20261001, "SMALL", 999)])
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Compared with 29 Sep – 28 Oct 2026." in html
     assert row(html, "UP") == ["UP", "1,234", "1,001,000", "▼ −100%"]
-    assert row(html, "DOWN") == ["DOWN", "6", "8", "▼ −25%"]
+    assert row(html, "DOWN") == ["DOWN", "60", "80", "▼ −25%"]
     assert row(html, "NEW") == ["NEW", "3", "0", "new"]
-    assert row(html, "GONE") == ["GONE", "0", "4", "▼ −100%"]
-    assert row(html, "SAME") == ["SAME", "5", "5", "±0%"]
+    assert row(html, "GONE") == ["GONE", "0", "40", "▼ −100%"]
+    assert row(html, "SAME") == ["SAME", "50", "50", "±0%"]
+    # Sparse data: 2 then 54 is the counts' difference, marked, and the note says why, not "+2,600%".
+    assert row(html, "FEW") == ["FEW", "54", "2", "▲ +52"]
+    assert '<td class="change up small-base" title="up 52 on only 2 in the range before">' in html
+    assert "A change in italics is a count: fewer than 20 before are too few for a percentage." in html
     assert row(html, "SMALL") == ["SMALL", "1,000", "999", "▲ +0.1%"]
     # Colour is a help, not the message: the arrow and sign say it, and screen readers get words.
     assert '<td class="change down"><span aria-hidden="true">▼ −25%</span>' in html
@@ -164,10 +169,10 @@ def test_totals_compare_with_the_range_before(client, app):
 
 
 def test_month_ranges_compare_with_the_same_days_of_the_month_before(client, app):
-    seed(app, [(20261027, "A", 10), (20261028, "A", 100), (20261127, "A", 20)])
+    seed(app, [(20261027, "A", 100), (20261028, "A", 1000), (20261127, "A", 200)])
     html = client.get("/dashboard?from=20261101&to=20261127").get_data(as_text=True)
     assert "Compared with 1 – 27 Oct 2026." not in html and "Compared with 1 Oct – 27 Oct 2026." in html
-    assert row(html, "A") == ["A", "20", "10", "▲ +100%"]
+    assert row(html, "A") == ["A", "200", "100", "▲ +100%"]
 
 
 def test_presets_and_arrows(client):
@@ -328,7 +333,7 @@ def test_nice_ticks_and_labels():
 
 @pytest.mark.parametrize("now,before,kind,text", [
     (150, 100, "up", "▲ +50%"), (50, 100, "down", "▼ −50%"), (1005, 1000, "up", "▲ +0.5%"),
-    (100_000, 10, "up", "▲ +999,900%"), (1, 0, "new", "new"), (0, 0, "same", "–"), (3, None, "none", ""),
+    (100_000, 20, "up", "▲ +499,900%"), (54, 2, "up", "▲ +52"), (3, 19, "down", "▼ −16"), (5, 5, "same", "±0"), (1, 0, "new", "new"), (0, 0, "same", "–"), (3, None, "none", ""),
     (10001, 10000, "same", "±0%"),
 ])
 def test_change_reads_without_colour(now, before, kind, text):

@@ -124,7 +124,7 @@ def test_partial_present_and_comparison_read_without_colour(tmp_path, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     try:
-        with serve(tmp_path, seed=[(20261015, "PAGEVIEW", 10), (20261015, "SIGNUP", 4)]) as server:
+        with serve(tmp_path, seed=[(20261015, "PAGEVIEW", 20), (20261015, "SIGNUP", 20)]) as server:
             page.goto(server.url + "/dashboard")
             # The present day: its dot hollow (filled with the paper's colour), the line into it dashed.
             partial = style(page, "svg.chart-wide circle.partial", "fill", "stroke")
@@ -136,10 +136,10 @@ def test_partial_present_and_comparison_read_without_colour(tmp_path, browser):
             dashes = style(page, "svg.chart-wide polyline", "stroke-dasharray")
             assert sorted(d for (d,) in dashes) == ["5px, 4px", "5px, 4px", "none", "none"]
             # Each change has its arrow and sign; colour only adds to them.
-            assert page.locator("td.change [aria-hidden]").all_inner_texts() == ["▼ −30%", "▼ −75%"]
+            assert page.locator("td.change [aria-hidden]").all_inner_texts() == ["▼ −65%", "▼ −95%"]
             assert style(page, "td.change", "color") == [["rgb(166, 60, 0)"], ["rgb(166, 60, 0)"]]
             assert page.locator("td.change .visually-hidden").all_text_contents() == [
-                "down 30% on the range before", "down 75% on the range before"]
+                "down 65% on the range before", "down 95% on the range before"]
             assert page.locator("text=Compared with 29 Sep – 28 Oct 2026.").is_visible()
     finally:
         context.close()
@@ -183,3 +183,24 @@ def test_screenshot_script_writes_each_range_at_each_width(tmp_path, browser):
         width = int.from_bytes(data[16:20], "big")  # the IHDR chunk: no page wider than its viewport
         assert width == int(path.stem.rsplit("-", 1)[1])
     assert len(demo_rows()) > 5 * 700
+
+
+def test_wide_changes_stay_inside_the_totals_at_375_px(tmp_path, browser):
+    """Big percentages and long totals at a phone's width: no sideways scroll, no cell cut off."""
+    seed = [(20261001, "PAGEVIEW_FROM_THE_NEWSLETTER", 100), (20261101, "PAGEVIEW_FROM_THE_NEWSLETTER", 2455),
+            (20261001, "SIGNUP", 1_000_000), (20261101, "SIGNUP", 12_345_678), (20261101, "FEW", 54),
+            (20261001, "FEW", 2)]
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    try:
+        with serve(tmp_path, seed) as server:
+            page.goto(server.url + "/dashboard")
+            shown = page.locator("td.change span[aria-hidden]").all_inner_texts()
+            assert {"▲ +1,135%", "▲ +2,355%", "▲ +52"} <= set(shown)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            clipped = page.eval_on_selector_all(
+                "table.totals td, table.totals th",
+                "cells => cells.filter(c => c.scrollWidth > c.clientWidth).map(c => [c.innerText, c.scrollWidth, c.clientWidth])")
+            assert clipped == []
+    finally:
+        context.close()

@@ -369,7 +369,8 @@ def test_an_empty_file_and_an_interrupted_one_are_not_recorded(app, tmp_path, mo
     empty = tmp_path / "empty.csv"
     empty.write_text("day,event,count\n")
     for _ in range(2):
-        assert run(app, "import", empty)[1:] == ("", "Importing\nAdded 0 rows.\n")
+        where = f"Importing into SQLite file {tmp_path / 'counter.sqlite3'}.\n"
+        assert run(app, "import", empty)[1:] == ("", where + "Importing\nAdded 0 rows.\n")
     path = tmp_path / "in.csv"
     path.write_text(CSV)
     restore = failing_after(app, monkeypatch, 0)  # the record is read, then the write fails

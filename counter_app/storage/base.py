@@ -101,6 +101,12 @@ class Storage(ABC):
         """The bytes an event's count takes towards :attr:`item_bytes`."""
         return 0
 
+    table: str
+
+    def where(self) -> str:
+        """Where the counts are kept, as a person should read it before anything is written there."""
+        return f"table {self.table}"
+
     @abstractmethod
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
         """Atomically add ``amount`` to the counter and return its new value.

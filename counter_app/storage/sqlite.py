@@ -64,7 +64,8 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
     ) -> None:
         path = url.removeprefix("sqlite:///")
         if not path or path == url:
-            raise ConfigurationError(f"COUNTER_STORE={url!r} needs a file path: sqlite:///path/to/file")
+            raise ConfigurationError(f"COUNTER_STORE={url!r} needs a file path: sqlite:///relative/path/to/file or "
+                                     "sqlite:////absolute/path/to/file")
         self.path = path
         self.table = table
         self.ids_table = ids_table
@@ -351,6 +352,10 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
         # A committed write, with a short wait for the lock: BEGIN IMMEDIATE alone
         # succeeds on a read-only file and on a full disk, where counting fails.
         self._execute(self._set_sql, (HEALTH_DAY, "healthz", 0), HEALTH_TIMEOUT)
+
+    def where(self) -> str:
+        """The file's absolute path: ``sqlite:///tmp/x`` is ``./tmp/x``, easily taken for ``/tmp/x``."""
+        return f"SQLite file {os.path.abspath(self.path)}"
 
     def create(self) -> str:
         self._execute("SELECT 1")
