@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 import threading
 import time
 import uuid
@@ -59,8 +60,7 @@ class Contention:
         self._held: set[Key] = set()
         self._schemas: dict[str, list[str]] = {}  # table -> its key's attribute names
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self.port = self._server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -152,6 +152,16 @@ class Contention:
             with self._lock:
                 self.calls[operation, outcome] += 1
         return status, data
+
+
+class _Server(ThreadingHTTPServer):
+    """Threads that end with the process; a client gone mid-call (a killed worker) is no error of the stand-in."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 def _code(body: bytes, status: int) -> str:
