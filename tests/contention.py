@@ -23,7 +23,11 @@ The model: a transaction holds its items from the moment it arrives until moto h
 seconds (20 ms by default) have passed, whichever is later; a cancelled transaction holds nothing. Everything
 else (reads, ``BatchWriteItem``, streams) goes to moto untouched and is neither held nor refused.
 moto's ``ConsumedCapacity`` is no measure here (a constant for single-item calls and nothing for transactions),
-so :attr:`Contention.calls` counts each operation by outcome, for a caller to apply DynamoDB's billing rules.
+so :attr:`Contention.calls` counts each operation by outcome, and :attr:`Contention.units` adds up the write
+units of the writes that were applied, by DynamoDB's billing rules for items of up to 1 KB: 1 for a ``PutItem``,
+``UpdateItem`` or ``DeleteItem``, 2 for each action of a ``TransactWriteItems`` ("Capacity management for
+transactions" in the page above: every item is read or written twice, to prepare and to commit). Refused,
+cancelled and failed writes are counted in ``calls``, not in ``units``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -43,6 +48,11 @@ from tests.moto_server import MotoServer
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 ONGOING = "Transaction is ongoing for the item"
 PLAIN_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+# Write units of an applied write of items of up to 1 KB, from its request.
+BILLED: dict[str, Callable[[dict[str, Any]], int]] = {
+    **{name: lambda request: 1 for name in PLAIN_WRITES},
+    "TransactWriteItems": lambda request: 2 * len(request["TransactItems"]),
+}
 Key = tuple[str, str]  # (table, the item's key as canonical JSON)
 
 
@@ -50,13 +60,15 @@ class Contention:
     """A DynamoDB endpoint (``endpoint``) in front of moto at ``upstream``, refusing as DynamoDB does under contention.
 
     :param hold: the seconds a transaction holds its items at least.
-    ``calls`` counts ``(operation, outcome)``: ``"ok"``, ``"conflict"`` (refused here), or moto's error code.
+    ``calls`` counts ``(operation, outcome)``: ``"ok"``, ``"conflict"`` (refused here), or moto's error code;
+    ``units`` the write units of applied writes, by operation.
     """
 
     def __init__(self, upstream: str, hold: float = 0.02) -> None:
         self.upstream = upstream.removeprefix("http://")
         self.hold = hold
         self.calls: Counter[tuple[str, str]] = Counter()
+        self.units: Counter[str] = Counter()
         self._held: set[Key] = set()
         self._schemas: dict[str, list[str]] = {}  # table -> its key's attribute names
         self._lock = threading.Lock()
@@ -151,6 +163,8 @@ class Contention:
             outcome = "ok" if status == 200 else _code(data, status)
             with self._lock:
                 self.calls[operation, outcome] += 1
+                if outcome == "ok" and operation in BILLED:
+                    self.units[operation] += BILLED[operation](json.loads(body))
         return status, data
 
 

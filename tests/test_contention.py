@@ -160,6 +160,18 @@ def test_concurrent_hits_through_the_stand_in_count_exactly(stand_in, tables):
     assert len(results) == 8 and set(results) <= {"ok", "TransactionConflict"}
     assert "TransactionConflict" in results  # four callers on one item for 0.4 s each
     assert count(client, counters) == results.count("ok")
+    assert stand_in.count("TransactWriteItems", "conflict") >= results.count("TransactionConflict")
+
+
+def test_write_units_are_those_of_applied_writes(stand_in, tables):
+    client, counters, ids = tables
+    before = stand_in.units.copy()
+    _, refused = during_a_hold(stand_in, lambda: hit(client, counters, ids), lambda: hit(client, counters, ids))
+    assert isinstance(refused, ClientError)
+    client.update_item(TableName=counters, Key={"Day": {"N": "20261204"}}, UpdateExpression="ADD E :one",
+                       ExpressionAttributeValues={":one": {"N": "1"}})
+    # One transaction of two items applied (2 × 2), one cancelled (nothing), one plain ADD (1).
+    assert stand_in.units - before == {"TransactWriteItems": 4, "UpdateItem": 1}
 
 
 def test_light_moto_restores_a_cancelled_transaction_and_its_stream():
