@@ -13,7 +13,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from counter_app.storage.dynamodb import _unapplied
-from tests.contention import ONGOING, ContentionStore
+from tests.conftest import TODAY, dynalite_app
+from tests.contention import ONGOING, Contention, ContentionStore
 from tests.moto_server import MotoServer
 
 HOLD = 0.4  # long, so that a second call surely lands inside the first one's hold
@@ -172,6 +173,52 @@ def test_write_units_are_those_of_applied_writes(stand_in, tables):
                        ExpressionAttributeValues={":one": {"N": "1"}})
     # One transaction of two items applied (2 × 2), one cancelled (nothing), one plain ADD (1).
     assert stand_in.units - before == {"TransactWriteItems": 4, "UpdateItem": 1}
+
+
+@pytest.fixture
+def counter(stand_in, monkeypatch):
+    """The counter on tables of its own behind a stand-in whose transactions hold 1.5 s (the same moto)."""
+    with Contention(f"http://{stand_in.upstream}", hold=1.5) as slow:
+        app = dynalite_app(slow, monkeypatch)
+        client = boto3.client("dynamodb", endpoint_url=slow.endpoint, config=NO_RETRIES)
+        yield slow, app, client, app.extensions["counter.store"]
+
+
+def establish(app):
+    """A test client of ``app``, with E counted yesterday and today: a name of the day item, as busy ones are."""
+    web = app.test_client()
+    web.get("/?e=E&c=20261126")
+    web.get("/?e=E")
+    return web
+
+
+def hold_the_day(client, store):
+    """A transaction on the counter's day item, as another hit's would be."""
+    return hit(client, store.table, store.ids_table, day=TODAY)
+
+
+def test_the_counter_answers_503_while_a_transaction_holds_its_day_and_counts_the_retry(counter):
+    slow, app, client, store = counter
+    web = establish(app)
+    hit_once = "/?e=E&id=6c1d0f7e2b9a4d3c8e5f0a1b2c3d4e5f"
+    _, during = during_a_hold(slow, lambda: hold_the_day(client, store), lambda: web.get(hit_once))
+    # The counter sent its transaction again while DynamoDB said it may (TransactionConflict), then gave up.
+    assert during.status_code == 503 and during.headers["Retry-After"] == "1"
+    assert slow.count("TransactWriteItems", "conflict") >= 2
+    assert count(client, store.table, TODAY) == 2  # the first GET and the holding transaction's ADD
+    after = web.get(hit_once)  # the browser's retry, with the same id, once the hold is over
+    assert after.status_code == 200 and "duplicate" not in after.json
+    assert count(client, store.table, TODAY) == 3
+
+
+def test_a_plain_hit_meets_the_hold_as_transaction_conflict_exception(counter):
+    slow, app, client, store = counter
+    web = establish(app)
+    _, during = during_a_hold(slow, lambda: hold_the_day(client, store), lambda: web.get("/?e=E"))
+    assert during.status_code == 503
+    assert slow.count("UpdateItem", "conflict") >= 2  # sent again: the refusal applied nothing
+    assert count(client, store.table, TODAY) == 2
+    assert web.get("/?e=E").json["count"] == 3
 
 
 def test_light_moto_restores_a_cancelled_transaction_and_its_stream():
