@@ -4,7 +4,9 @@ strike the store and the replies; the store ends up holding one count per id, ex
 The faults: the store paused mid-load (a held SQLite lock, a SIGSTOPped DynamoDB server), replies lost after the
 write (a proxy that drops them, workers SIGKILLed), and DynamoDB's reply arriving after the read timeout although
 the write was applied (a proxy that delays it). DynamoDB here is moto served by one thread (tests/moto_server.py),
-which applies transactions one at a time; that real DynamoDB does so under concurrency is its own guarantee.
+which applies transactions one at a time; that real DynamoDB does so under concurrency is its own guarantee. Each
+DynamoDB run goes twice: on moto alone, and on moto behind the contention stand-in (tests/contention.py), which
+refuses what DynamoDB refuses while a transaction holds the day item, so that the runs meet conflicts and retry them.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 
 from counter_app import create_app
 from counter_app.store import get_store
+from tests.contention import Contention, ContentionStore
 from tests.gunicorn import Gunicorn
 from tests.moto_server import MotoServer
 from tests.proxy import Proxy
@@ -179,16 +183,38 @@ def test_sqlite_replies_lost_after_the_write(tmp_path):
     assert numbers["applied_unheard"] > 0 and numbers["lost"] > numbers["applied_unheard"]
 
 
-@pytest.fixture
-def moto(monkeypatch):
-    """A single-threaded moto of its own (it gets paused), with the counter's tables made in it."""
-    server = MotoServer().start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint)
+@dataclass
+class Dynamo:
+    """The DynamoDB of a run: moto (``server``, to pause), the ``endpoint`` the app calls, and the stand-in if any."""
+
+    server: MotoServer
+    endpoint: str
+    stand_in: Contention | None = None
+
+
+@pytest.fixture(params=["moto", "contention"])
+def moto(request, monkeypatch):
+    """A single-threaded moto of its own (it gets paused), alone or behind the contention stand-in, with the
+    counter's tables made in it."""
+    if request.param == "moto":
+        server = MotoServer().start()
+        store, stopping = Dynamo(server, server.endpoint), server
+    else:
+        stopping = ContentionStore()
+        stand_in = stopping.__enter__()
+        store = Dynamo(stopping.moto, stand_in.endpoint, stand_in)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", store.endpoint)
     app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": f"T{uuid.uuid4().hex[:12]}"})
     with app.app_context():
         get_store().create()
-    yield server, app
-    server.stop()
+    yield store, app
+    stopping.__exit__(None, None, None)
+    if store.stand_in:
+        conflicts = {f"{operation} {outcome}": number for (operation, outcome), number in store.stand_in.calls.items()
+                     if outcome != "ok"}
+        print(f"contention stand-in refused or cancelled: {json.dumps(conflicts)}")
+        # DynamoDB would have refused some of these transactions; the counter retried them and stayed exact.
+        assert store.stand_in.count("TransactWriteItems", "conflict") > 0
 
 
 def on_dynamodb(app, endpoint: str) -> dict[str, str]:
@@ -203,7 +229,8 @@ def dynamodb_total(app) -> int:
 
 
 def test_dynamodb_the_store_paused(moto, tmp_path):
-    server, app = moto
+    store, app = moto
+    server = store.server
 
     def pause(load: Load, gunicorn: Gunicorn, front: Proxy) -> None:
         for acked in (100, 250):
@@ -212,22 +239,22 @@ def test_dynamodb_the_store_paused(moto, tmp_path):
             time.sleep(3)
             server.resume()
 
-    load, _ = run(on_dynamodb(app, server.endpoint), tmp_path / "gunicorn.log", 400, pause)
+    load, _ = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, pause)
     numbers = check("DynamoDB (moto), store SIGSTOPped 3 s twice", load, dynamodb_total(app))
     # The calls the app gave up on were applied once the store went on: their retries were duplicates.
     assert numbers["503"] > 0 and numbers["duplicates"] > 0
 
 
 def test_dynamodb_replies_lost_after_the_write(moto, tmp_path):
-    server, app = moto
-    load, front = run(on_dynamodb(app, server.endpoint), tmp_path / "gunicorn.log", 400, lose_replies)
+    store, app = moto
+    load, front = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, lose_replies)
     numbers = check("DynamoDB (moto), replies dropped and workers killed", load, dynamodb_total(app), front.dropped)
     assert numbers["applied_unheard"] > 0 and numbers["lost"] > numbers["applied_unheard"]
 
 
 def test_dynamodb_the_read_timeout_after_the_write_was_applied(moto, tmp_path):
-    server, app = moto
-    with Proxy(urlsplit(server.endpoint).port, marker=b"TransactWriteItems") as back:
+    store, app = moto
+    with Proxy(urlsplit(store.endpoint).port, marker=b"TransactWriteItems") as back:
 
         def late_replies(load: Load, gunicorn: Gunicorn, front: Proxy) -> None:
             for acked in (100, 200, 300):
