@@ -74,8 +74,13 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         if records:
             if "shardId" not in event:
                 raise ValueError("the stream's event names no shard: the mapping needs TumblingWindowInSeconds")
-            apply(event["shardId"], records, app.logger)
+            apply(shard_name(event["eventSourceARN"], event["shardId"]), records, app.logger)
     return {"state": {}, "batchItemFailures": []}
+
+
+def shard_name(arn: str, shard: str) -> str:
+    """What a shard's checkpoint is kept under: its stream's ARN (a new table has a new one) and its id."""
+    return f"{arn} {shard}"
 
 
 def shards(streams: Any, arn: str) -> list[dict[str, Any]]:
@@ -107,11 +112,11 @@ def poll(streams: Any, arn: str, logger: logging.Logger, *, follow: bool = False
     store, applied = get_store(), 0
     while True:
         for shard in shards(streams, arn):
-            name = shard["ShardId"]
+            name = shard_name(arn, shard["ShardId"])
             done = store._checkpoint(name)  # type: ignore[attr-defined]
             start = {"ShardIteratorType": "TRIM_HORIZON"} if done is None else {
                 "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(done)}
-            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=name, **start).get("ShardIterator")
+            iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **start).get("ShardIterator")
             while iterator:
                 page = streams.get_records(ShardIterator=iterator, Limit=batch)
                 if page["Records"]:
