@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import boto3
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .storage import StoreUnavailable, TooManyEvents
-from .storage.dynamodb_aggregate import PoisonRecord
+from .storage.base import PoisonRecord
 from .store import get_store
 
 BATCH = 100  # records per batch, as the event source mapping's BatchSize (deploy/aggregator.py)
@@ -141,6 +140,8 @@ def aggregate_command(follow: bool) -> None:
         arn = store.stream_arn()
         if arn is None:
             raise click.ClickException(f"Table {store.ids_table} has no stream: run flask create-table.")
+        import boto3  # only a DynamoDB store gets here: SQLite users never import it
+
         streams = boto3.session.Session().client("dynamodbstreams")
         applied = poll(streams, arn, current_app.logger, follow=follow)
     except StoreUnavailable as exc:

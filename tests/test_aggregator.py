@@ -12,7 +12,8 @@ from botocore.exceptions import ReadTimeoutError
 
 from counter_app.aggregate import bisect, handler
 from counter_app.logs import JsonFormatter
-from counter_app.storage.dynamodb_aggregate import PoisonRecord, checkpoint_key
+from counter_app.storage.base import PoisonRecord
+from counter_app.storage.dynamodb_aggregate import checkpoint_key
 from counter_app.store import get_store
 from tests.conftest import TODAY, dynalite_app
 from tests.streams import shard_records

@@ -46,6 +46,10 @@ class TooManyEvents(Exception):
     """The day already holds as many distinct events as it may: a new name is refused."""
 
 
+class PoisonRecord(ValueError):
+    """A record of the ids stream that carries an event but cannot be applied: it is never dropped silently."""
+
+
 class CounterAtLimit(TooManyEvents):
     """The counter holds :data:`MAX_COUNT` (or would pass it): the increment is refused."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, StoreUnavailable
+from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, PoisonRecord, StoreUnavailable
 from .dynamodb_calls import cancellation
 from .dynamodb_writes import DAY, EVENT, TARGET, Writes
 from .placement import Updates, newcomers
@@ -28,10 +28,6 @@ MOST_ITEMS = 99  # TransactWriteItems takes 100 items: one is the checkpoint
 EVENTS_PER_ITEM = 50  # keeps an item's update expression far below DynamoDB's 4 KB limit
 ATTEMPTS = 5  # a batch's transaction, read again after a conflict, a lost reply or a moved name
 NAME = re.compile(r"[A-Z0-9_.:/-]{1,64}")  # what params.event_name lets through
-
-
-class PoisonRecord(ValueError):
-    """A stream record that carries an event but cannot be applied: it is never dropped silently."""
 
 
 @dataclass(frozen=True)
