@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from counter_app.storage.dynamodb import _unapplied
+from counter_app.storage.dynamodb_calls import unapplied as _unapplied
 from tests.conftest import TODAY, dynalite_app
 from tests.contention import ONGOING, Contention, ContentionStore
 from tests.moto_server import MotoServer

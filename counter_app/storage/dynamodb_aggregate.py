@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, PoisonRecord, StoreUnavailable
 from .dynamodb_calls import cancellation
 from .dynamodb_writes import DAY, EVENT, TARGET, Writes
-from .placement import Updates, newcomers
+from .placement import newcomers
 
 CHECKPOINTS = 10**15  # a shard's checkpoint item is Day = CHECKPOINTS + a hash of its id: never a day
 SHARD, SEQUENCE = "shard", "sequence"  # lower case: never an event's name
@@ -146,17 +146,9 @@ class Aggregator(Writes):
 
     def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
         """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""
-        day = abs(key)
         for event in events:
-            placed: list[int] = []
-
-            def send(update: Any) -> dict[str, Any] | None:
-                reply = self._send(update)
-                placed.append(update.key)
-                return reply
-
-            self._count(Updates(day, event, 0), None, send)  # admitted already: no cap
-            found = [Hit(hit.sequence, hit.day, event, placed[-1]) if (hit.target, hit.event) == (key, event) else hit
+            now = self._place(abs(key), event, None)  # admitted already: no cap
+            found = [Hit(hit.sequence, hit.day, event, now) if (hit.target, hit.event) == (key, event) else hit
                      for hit in found]
         return found
 
