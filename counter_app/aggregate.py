@@ -114,7 +114,7 @@ def poll(streams: Any, arn: str, logger: logging.Logger, *, follow: bool = False
             name = shard_name(arn, shard["ShardId"])
             done = store._checkpoint(name)  # type: ignore[attr-defined]
             start = {"ShardIteratorType": "TRIM_HORIZON"} if done is None else {
-                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(done)}
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
             iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **start).get("ShardIterator")
             while iterator:
                 page = streams.get_records(ShardIterator=iterator, Limit=batch)
