@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS": None,  # alert rules and webhooks: inline JSON, or a .json or .toml file (docs/alerts.md)
     "ALERTS_SECRET": None,  # signs json webhooks' bodies (X-Counter-Signature)
     "ALERTS_ALLOW_PRIVATE": None,  # private networks webhooks may reach, such as "127.0.0.1/32"; else none
+    "IDEMPOTENT_WRITES": "stream",  # DynamoDB: "stream" (an id record, added up by the aggregator) or "transaction"
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -74,8 +75,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["STORE"] is None:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
-    from . import alerts, auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers, logs
-    from . import metrics, openapi, policy, snapstart, store, transfer, web
+    from . import aggregate, alerts, auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers
+    from . import logs, metrics, openapi, policy, snapstart, store, transfer, web
 
     logs.init_app(app)
     deadline.init_app(app)
@@ -90,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cors.init_app(app)
     transfer.init_app(app)
     alerts.init_app(app)
+    aggregate.init_app(app)
     app.register_blueprint(counting.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(dashboard.bp)

@@ -5,8 +5,9 @@
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
 - ``deploy STAGE [--unreserved]``: ``check``, the account's concurrency, the token's parameter, ``create-table``,
-  then ``zappa deploy`` (or ``update``; a half-made stage is deployed afresh) from the staged app, then throttling,
-  log retention and the front door;
+  then ``zappa deploy`` (or ``update``; a half-made stage is deployed afresh) from the staged app with the ids
+  stream as an event source, then throttling, log retention, the stream's mapping and failure queue, and the
+  front door;
 - ``domain STAGE DOMAIN CERTIFICATE_ARN``: the stage's custom domain; prints the DNS record to create;
 - ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
 """
@@ -19,7 +20,7 @@ import sys
 
 import boto3
 
-from . import account, checks, cost, domain, frontdoor, guardrails, recovery, secret, wheels
+from . import account, aggregator, checks, cost, domain, frontdoor, guardrails, recovery, secret, wheels
 from .package import package, run, runtime_matches, staged, zappa
 from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_names, stage_settings
 
@@ -57,9 +58,10 @@ def deploy(stage: str, reserve: bool = True) -> None:
     found = recovery.state(session, name)
     if found == "half-made":
         print(recovery.clear(session, name))
-    with staged(stage, function_environment(stage), reserve=reserve) as (app, settings):
+    stream = aggregator.stream_arn(stage, session)
+    with staged(stage, function_environment(stage), aggregator.events(stream), reserve=reserve) as (app, settings):
         zappa("update" if found == "deployed" else "deploy", stage, "-s", str(settings), app=app)
-    for done in guardrails.apply(stage, session):
+    for done in [*guardrails.apply(stage, session), *aggregator.wire(stage, stream, session)]:
         print(done)
     if frontdoor.wanted(config):
         for done in frontdoor.apply(session, config, stage, name, guardrails.api_id(session, config, name)):

@@ -37,12 +37,13 @@ def app_files(root: Path = ROOT) -> list[Path]:
 
 
 @contextmanager
-def staged(stage: str, environment: Mapping[str, str] | None = None, *,
+def staged(stage: str, environment: Mapping[str, str] | None = None, events: list[dict] | None = None, *,
            reserve: bool = True) -> Iterator[tuple[Path, Path]]:
     """A private temporary folder: the app's files in ``app/``, and the stage's Zappa settings beside it.
 
     :param environment: the function's environment, secrets included; written only to the settings file,
         which is outside ``app/`` (so never zipped), readable by this user alone, and deleted afterwards.
+    :param events: Zappa ``events`` known only at deploy time (the ids stream's, whose ARN the table gives).
     :param reserve: ``False`` leaves out ``lambda_concurrency``, for an account that cannot reserve any yet.
     :return: the app folder (Zappa's working folder) and the settings file (``zappa -s``).
     """
@@ -59,6 +60,8 @@ def staged(stage: str, environment: Mapping[str, str] | None = None, *,
         config["extra_permissions"] = [*config.get("extra_permissions", []), secret.grant(config)]
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
+    if events:
+        config["events"] = [*config.get("events", []), *events]
     with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-") as folder:
         app = Path(folder) / "app"
         for name in app_files():

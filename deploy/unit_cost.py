@@ -25,8 +25,12 @@ ARCHITECTURES = ("x86_64", "arm64")
 # A new kind is a new key here and in the measurement; BROWSER names the one a hit from counter.js makes.
 WRITES = {"small day item": "an established name, the day item at a few names",
           "full day item": "an established name, the day item at its 4 KB budget",
-          "with an id": "what counter.js sends: the id's record and the count in one transaction, billed double"}
-BROWSER = "with an id"  # counter.js sends an id with every hit, so this write is what a website pays for
+          "with an id": "COUNTER_IDEMPOTENT_WRITES=transaction: the id's record and the count in one transaction, "
+                        "billed double",
+          "with an id (stream)": "what counter.js sends, by default: the id record's PutItem, and a 100th of the "
+                                 "aggregator's transaction of a batch (the checkpoint and the day item, billed double)"}
+BROWSER = "with an id (stream)"  # counter.js sends an id with every hit, so this write is what a website pays for
+TRANSACTION = "with an id"  # the same hit with COUNTER_IDEMPOTENT_WRITES=transaction
 BACKEND = "small day item"  # an increment without an id, of a name the day already has
 DEFAULT = {"front door": "HTTP API", "architecture": "arm64"}
 SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": BACKEND}
@@ -130,12 +134,14 @@ def summary(inputs: dict[str, Any] | None = None) -> str:
 
     inputs = inputs or measured()
     memory, units = default_memory(), inputs["write_units"]
-    hit, plain, full = (default(inputs, memory, write) for write in (BROWSER, BACKEND, "full day item"))
+    hit, tied, plain, full = (default(inputs, memory, write)
+                              for write in (BROWSER, TRANSACTION, BACKEND, "full day item"))
     theirs, versions = seed(inputs), snap_start_versions(stage_settings("prod"))
     restore = snap_start_restore(memory)
     lines = [
         f"- **A hit from the browser** (`counter.js` sends an `id` with each; the shipped default: HTTP API, arm64, "
-        f"{memory} MB; the write \"{BROWSER}\", {units[BROWSER]:g} write units): **${hit:.3f}** per million.",
+        f"{memory} MB; the write \"{BROWSER}\", {units[BROWSER]:g} write units): **${hit:.3f}** per million; "
+        f"${tied:.3f} with COUNTER_IDEMPOTENT_WRITES=transaction ({units[TRANSACTION]:g} write units).",
         f"- **An increment without an `id`** (a backend's, of an established name, {units[BACKEND]:g} write unit): "
         f"**${plain:.3f}** per million; **${full:.3f}** when the day item is full ({units['full day item']:g} write "
         "units).",

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bench import ROOT, SIZES, compare, cpu_share, import_sqlite
+from bench import ROOT, SIZES, compare, contention, cpu_share, import_sqlite
 from bench.cold_start import STARTS_PER_RUN
 from bench.run import headlines, run
 
@@ -97,6 +97,31 @@ def test_an_id_side_by_side(result):
         "plain_increment_wcu": 1, "id_record_bytes": 0, "day_item_bytes": 0, "put_alone_wcu": 1,
         "update_alone_wcu": 1, "idempotent_increment_wcu": 4, "documented_wcu": 4, "count_read_rcu": 1}
     assert 0 < once["capacity"]["id_record_bytes"] < 1024 and 0 < once["capacity"]["day_item_bytes"] < 1024
+
+
+def test_contention_rows_side_by_side(result):
+    found = result["contention"]
+    assert found["paths"] == list(contention.available_paths())
+    assert found["rows"].keys() == contention.ROWS.keys()
+    seconds = contention.SECONDS["tiny"]
+    for row, (rate, plain_rate) in contention.ROWS.items():
+        assert found["rows"][row].keys() == set(found["paths"])
+        for path, run in found["rows"][row].items():
+            hits = run["idempotent"]
+            assert hits["hits"] == round(rate * seconds) and run["offered_per_s"] == rate + plain_rate
+            # Every hit answered 200 is counted once, and none more (the browsers' retries are duplicates).
+            assert hits["lost"] == 0 and hits["stored_equals_acknowledged"] and hits["stored"] == hits["acknowledged"]
+            assert hits["visibility_ms"]["never"] == 0
+            assert hits["visibility_ms"]["p50"] <= hits["visibility_ms"]["p99"]
+            assert hits["tries"] >= hits["hits"] and run["unexpected_statuses"] == {}
+            if plain_rate:
+                assert run["plain"]["hits"] == round(plain_rate * seconds) and run["plain"]["stored_equals_acknowledged"]
+            if path == "transaction":
+                # Two items, each billed twice in a transaction: 4 WCU a hit, whatever the conflicts.
+                assert hits["wcu_per_hit"] == 4.0
+                assert run["write_units"]["TransactWriteItems"] == 4 * hits["acknowledged"]
+    # At 150 hits a second on one item held 20 ms a time, transactions meet: the stand-in cancels some.
+    assert found["rows"]["150/s"]["transaction"]["calls"]["TransactWriteItems conflict"] > 0
 
 
 def check_starts(starts: dict) -> None:
