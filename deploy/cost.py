@@ -44,9 +44,16 @@ ROUTES = {"v1": 2, "v2": 1}
 # The worst increment an attack can keep up: a write to a day's newcomers item, which holds at most
 # NEWCOMERS_BYTES of names (32 KB: 32 write units). Established names cost at most 4 units, and a
 # name that cannot get in is refused with no call once an instance has seen that. Sent with an id
-# (anyone may send one), that write is a TransactWriteItems with the id's Put (under 1 KB), and
-# DynamoDB bills transactional writes twice: 2 x (32 + 1).
-WRITE_UNITS_PER_REQUEST = 2 * (32 + 1)
+# (anyone may send one), on the default stream path that write is the id record's PutItem (under 1 KB:
+# 1 unit), and the aggregator adds it to the newcomers item in a transaction with its checkpoint (under
+# 1 KB), which DynamoDB bills twice; a hit alone in its batch (a throttled attacker's are few a second)
+# pays that transaction alone: 1 + 2 x (32 + 1). (COUNTER_IDEMPOTENT_WRITES=transaction: 2 x (32 + 1).)
+# A name's first count also claims its room in the next day's item, but only a day's few hundred names
+# that fit are ever placed, so that write is not one an attack can repeat.
+WRITE_UNITS_PER_REQUEST = 1 + 2 * (32 + 1)
+# A hit alone in its batch is also one more invocation of the function: the aggregator's (same memory, same
+# reserved concurrency, so the compute line's cap holds), with Lambda's log lines.
+INVOCATIONS_PER_REQUEST = 2
 # A badge read without the token (COUNTER_PUBLIC_BADGES=true) spans at most PUBLIC_BADGE_DAYS days (31): two
 # strongly consistent reads a day, billed per 4 KB of each item, not of what is returned: a day item under
 # 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8).
@@ -78,11 +85,11 @@ def worst_case(config: dict[str, Any]) -> dict[str, float]:
     requests = requests_per_month(config)
     # No more instances than reserved, none busy longer than its timeout.
     busy = min(requests * config["timeout_seconds"], config["lambda_concurrency"] * MONTH_SECONDS)
-    logs_gb = requests * LOG_BYTES_PER_REQUEST / GB
+    logs_gb = requests * INVOCATIONS_PER_REQUEST * LOG_BYTES_PER_REQUEST / GB
     door = "rest_api" if config.get("apigateway_version", "v1") == "v1" else "http_api"
     return {
         "API Gateway": requests * metered(config) / 1e6 * _price(door),
-        "Lambda requests": requests / 1e6 * _price("lambda_requests"),
+        "Lambda requests": requests * INVOCATIONS_PER_REQUEST / 1e6 * _price("lambda_requests"),
         "Lambda compute": busy * config["memory_size"] / 1024 * _price(config.get("architecture", "x86_64")),
         "DynamoDB writes": requests * WRITE_UNITS_PER_REQUEST / 1e6 * _price("write_units"),
         "DynamoDB reads (public badges)": public_badge_reads(config, requests),

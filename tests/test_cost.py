@@ -65,7 +65,9 @@ def test_a_new_kind_of_write_is_one_more_input():
     price = PRICES["write_units"][0]
     assert unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "once") == \
         pytest.approx(unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "small day item") + price)
-    assert unit_cost.default(inputs, 512, "once") == pytest.approx(unit_cost.default(inputs, 512) - 2 * price)
+    browser = inputs["write_units"][unit_cost.BROWSER]
+    assert unit_cost.default(inputs, 512, "once") == pytest.approx(unit_cost.default(inputs, 512) + (2 - browser) * price)
+    assert unit_cost.BROWSER == "with an id (stream)" and browser < inputs["write_units"][unit_cost.TRANSACTION]
 
 
 def test_snap_start_and_vm_costs():
