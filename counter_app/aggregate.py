@@ -25,6 +25,8 @@ from .store import get_store
 BATCH = 100  # records per batch, as the event source mapping's BatchSize (deploy/aggregator.py)
 WINDOW = 0.5  # seconds a batch gathers records, and between polls of idle shards (the mapping: 1 s)
 Batch = Sequence[Mapping[str, Any]]
+# What the mapping's tumbling window needs of every reply: a state (unused) and no failed items.
+WINDOW_REPLY: dict[str, Any] = {"state": {}, "batchItemFailures": []}
 
 
 def alarm(logger: logging.Logger, shard: str, records: Batch, reason: str) -> None:
@@ -74,7 +76,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             if "shardId" not in event:
                 raise ValueError("the stream's event names no shard: the mapping needs TumblingWindowInSeconds")
             apply(shard_name(event["eventSourceARN"], event["shardId"]), records, app.logger)
-    return {"state": {}, "batchItemFailures": []}
+    return {**WINDOW_REPLY}
 
 
 def shard_name(arn: str, shard: str) -> str:

@@ -10,6 +10,7 @@ copies a snapshot's, and the child runs the after-restore hooks (in order of reg
 events it reads from the first FIFO with replies on the second, while this process waits for the next restore.
 """
 
+import importlib
 import json
 import math
 import os
@@ -95,7 +96,8 @@ def main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     module_name, function_name = os.environ["_HANDLER"].rsplit(".", 1)
-    handler = getattr(__import__(module_name), function_name)
+    # As Lambda's runtime (awslambdaric/bootstrap.py, _get_handler): a dotted module path names a submodule.
+    handler = getattr(importlib.import_module(module_name.replace("/", ".")), function_name)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         snapshot_then_restore(handler, replies, float(timeout))
     else:

@@ -117,7 +117,7 @@ def lambda_environ(package: Package, **extra: str | None) -> dict[str, str]:
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only on Lambda
-        "_HANDLER": "handler.lambda_handler",
+        "_HANDLER": config.get("lambda_handler", "handler.lambda_handler"),
         "LAMBDA_TASK_ROOT": str(package.root),
         "LAMBDA_RUNTIME_DIR": str(RUNTIME_PATH),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['runtime']}",

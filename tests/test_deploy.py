@@ -232,7 +232,7 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     lambdas = aws("lambda", moto_endpoint)
     function = lambdas.get_function_configuration(FunctionName=name)
     assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
-    assert function["Handler"] == "handler.lambda_handler"
+    assert function["Handler"] == config["lambda_handler"] == "counter_app.lambda_entry.lambda_handler"
     assert (function["MemorySize"], function["Timeout"]) == (config["memory_size"], config["timeout_seconds"])
     token = {"dev": {"COUNTER_READ_TOKEN": TOKEN},
              "prod": {"COUNTER_READ_TOKEN_FROM": "ssm:/counter/prod/read-token"}}[stage]
@@ -424,4 +424,5 @@ def test_a_new_account_with_a_quota_of_10(project, tmp_path):
         (api,) = aws("apigatewayv2", server.endpoint).get_apis()["Items"]
         assert "Throttled stage dev of API" in out and api["Name"] == "counter-dev"
         assert "ReservedConcurrentExecutions" not in lambdas.get_function_concurrency(FunctionName="counter-dev")
-        assert lambdas.get_function_configuration(FunctionName="counter-dev")["Handler"] == "handler.lambda_handler"
+        handler = lambdas.get_function_configuration(FunctionName="counter-dev")["Handler"]
+        assert handler == "counter_app.lambda_entry.lambda_handler"

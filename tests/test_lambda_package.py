@@ -217,6 +217,22 @@ def test_keep_warm_ping_counts_nothing(function, tables):
     assert function.invoke(http_api(stage, "GET", "/healthz"))["statusCode"] == 200
 
 
+@pytest.mark.parametrize("records", [{"Records": []}, {}], ids=["empty", "absent"])
+def test_a_tumbling_window_ends_with_its_state_even_without_records(function, tables, records):
+    """Lambda's last invocation of a window may carry no records and fails without a ``state`` in the reply
+    (docs/stores.md); Zappa's handler alone answers such an event ``None``. Nothing is counted or read."""
+    stage = stage_of(function)
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/X_counter_ids/stream/2026-11-27T00:00:00.000"
+    summary = http_api(stage, "GET", "/summary")
+    before = function.invoke(summary)["body"]
+    end = {**records, "window": {"start": "2026-11-27T12:00:00Z", "end": "2026-11-27T12:01:00Z"}, "state": {},
+           "shardId": "shardId-00000001", "eventSourceARN": arn, "isFinalInvokeForWindow": True,
+           "isWindowTerminatedEarly": False}
+    assert function.invoke(end) == {"state": {}, "batchItemFailures": []}
+    assert function.invoke(summary)["body"] == before
+    assert function.invoke(http_api(stage, "GET", "/healthz"))["statusCode"] == 200
+
+
 def test_lambda_and_zappa_environment(function):
     """The app runs with what Lambda and Zappa put in the environment, and nothing of ours leaks in."""
     stage = stage_of(function)
