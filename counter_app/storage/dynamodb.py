@@ -1,8 +1,9 @@
 """DynamoDB store: two items per day (see placement), one numeric attribute per event.
 
 Read it top-down: :mod:`.dynamodb_calls` (the client and its primitives), :mod:`.dynamodb_tables`,
-:mod:`.dynamodb_writes` (one hit, through :mod:`.placement`), :mod:`.dynamodb_aggregate` (the stream of ids
-added up), :mod:`.dynamodb_bulk` (imports) and :mod:`.dynamodb_reads`.
+:mod:`.dynamodb_transact` (the transaction path), :mod:`.dynamodb_writes` (one hit, through :mod:`.placement`),
+:mod:`.dynamodb_aggregate` (the stream of ids added up), :mod:`.dynamodb_bulk` (imports), :mod:`.dynamodb_imports`
+(an import's lease), :mod:`.dynamodb_reads` and :mod:`.dynamodb_alerts`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .base import MAX_COUNT, CounterAtLimit, Once, StoreUnavailable, TooManyEvents, week_before
-from .dynamodb_calls import EXPIRES, ID, DynamoDBCalls, cancellation, number, too_large, unapplied
+from .dynamodb_calls import EXPIRES, ID, number
+from .dynamodb_transact import Duplicate, Transactions
 from .placement import KEY, Update, Updates, View, merge, newcomers
 
 DAY = "day"  # an id record's day (N), on the stream path
@@ -28,7 +29,7 @@ HEADROOM = 2**40
 RELOAD_SECONDS = 1.0  # a day not begun refuses a name its view lacks only if the view is this fresh
 
 
-class Writes(DynamoDBCalls):
+class Writes(Transactions):
     """Count one hit, with or without an id."""
 
     def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
@@ -55,7 +56,7 @@ class Writes(DynamoDBCalls):
 
         try:
             reply = self._count(Updates(day, event, 1), max_events, send)
-        except _Duplicate:
+        except Duplicate:
             return Once(self._current(day, event) if read else None, duplicate=True)
         except TooManyEvents:
             # A process that saw the day full refuses an unknown name without a call, so without seeing the id.
@@ -249,34 +250,3 @@ class Writes(DynamoDBCalls):
 
     def _send(self, update: Update) -> dict[str, Any] | None:
         return self._update(update.key, update.expression, update.names, update.values, update.condition)
-
-    def _transact(self, claim: dict[str, Any], update: Update) -> dict[str, Any] | None:
-        """One ``TransactWriteItems``: the Put ``claim`` of an id and ``update``, both or neither.
-
-        :return: ``{"Key": <the updated item's key>}``, or ``None`` if the update's condition failed.
-        :raises _Duplicate: if the id's condition failed: it is recorded, so its increment was applied.
-        """
-        items = [{"Put": claim}, {"Update": self._update_request(
-            update.key, update.expression, update.names, update.values, update.condition)}]
-        with self._errors(f"{self.table} or {self.ids_table}"):
-            try:
-                self._call("transact_write_items", TransactItems=items)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
-                # One reason per item, in order; "None" for an item that was not the cause.
-                reasons = [*exc.response.get("CancellationReasons", []), {}, {}]
-                codes = [*cancellation(exc), None, None]
-                if codes[0] == "ConditionalCheckFailed":
-                    raise _Duplicate() from None
-                if codes[1] == "ConditionalCheckFailed":
-                    return None
-                if any(too_large(reason) for reason in reasons):
-                    raise TooManyEvents(f"item {update.key} reached DynamoDB's item size limit") from exc
-                raise StoreUnavailable(f"DynamoDB transaction cancelled: {codes[0]}, {codes[1]}",
-                                       transient=unapplied(exc)) from exc
-        return {"Key": update.key}
-
-
-class _Duplicate(Exception):
-    """The increment's id is recorded, unexpired: it was applied, and nothing more is added."""
