@@ -66,7 +66,8 @@ def test_a_new_kind_of_write_is_one_more_input():
     assert unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "once") == \
         pytest.approx(unit_cost.per_million(inputs, "HTTP API", "arm64", 512, "small day item") + price)
     browser = inputs["write_units"][unit_cost.BROWSER]
-    assert unit_cost.default(inputs, 512, "once") == pytest.approx(unit_cost.default(inputs, 512) + (2 - browser) * price)
+    assert unit_cost.default(inputs, 512, "once") == pytest.approx(
+        unit_cost.default(inputs, 512) + (2 - browser) * price)
     assert unit_cost.BROWSER == "with an id (stream)" and browser < inputs["write_units"][unit_cost.TRANSACTION]
 
 

@@ -95,7 +95,8 @@ class DynamoDBCalls:
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Send one call, again after a refusal that applied nothing (see :func:`unapplied`) or a failed connection."""
         for attempt in range(ATTEMPTS):
-            deadline.check(CALL_SECONDS)  # a call starts only if it ends, answered or not, before the request's deadline
+            # A call starts only if it ends, answered or not, before the request's deadline.
+            deadline.check(CALL_SECONDS)
             try:
                 return getattr(self.client, operation)(**kwargs)
             except ClientError as exc:
