@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "COUNT_BOTS": False,
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
+    "IDEMPOTENT_WRITES": "stream",  # DynamoDB: "stream" (an id record, added up by the aggregator) or "transaction"
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -65,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
     from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, snapstart
-    from . import store, transfer, web
+    from . import aggregate, store, transfer, web
 
     logs.init_app(app)
     auth.init_app(app)
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     cors.init_app(app)
     transfer.init_app(app)
+    aggregate.init_app(app)
     app.register_blueprint(counting.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(dashboard.bp)

@@ -37,7 +37,7 @@ def record(*, mail: bool = False) -> dict:
     shown = read_allowed()  # a private counter's total is a read: it needs the token like /summary
     count, duplicate = _add(day, event, key, cap, read=shown, hours=config["IDEMPOTENCY_HOURS"])
     reply: dict = {"status": "success", "eventkey": event, "day": day}
-    if shown:
+    if shown and count is not None:  # None: an id on DynamoDB's stream path, counted after the batch window
         reply["count"] = count
     if duplicate:
         reply["duplicate"] = True

@@ -45,7 +45,8 @@ def create_table_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Build the store named by ``STORE`` and register its CLI command."""
-    app.extensions["counter.store"] = storage_from_url(
-        app.config["STORE"], table=table_name(app.config), ids_table=table_name(app.config, IDS_TABLE)
-    )
+    options = {"table": table_name(app.config), "ids_table": table_name(app.config, IDS_TABLE)}
+    if str(app.config["STORE"]).startswith("dynamodb:"):  # SQLite has one way: a local transaction
+        options["writes"] = app.config["IDEMPOTENT_WRITES"]
+    app.extensions["counter.store"] = storage_from_url(app.config["STORE"], **options)
     app.cli.add_command(create_table_command)

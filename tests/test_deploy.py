@@ -93,10 +93,14 @@ def test_policy_is_least_privilege(stage):
         {"Sid": "CountersTable", "Effect": "Allow",
          "Action": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"],
          "Resource": f"arn:aws:dynamodb:{region}:*:table/{table}"},
-        # An id is written only together with its increment, so never by a PutItem of its own.
-        {"Sid": "IdsTableInTransactions", "Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": ids,
-         "Condition": {"ForAnyValue:StringEquals": {"dynamodb:EnclosingOperation": ["TransactWriteItems"]}}},
-        {"Sid": "IdsTableRead", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": ids},
+        # The stream path puts an id record alone; the transaction path puts it inside TransactWriteItems.
+        {"Sid": "IdsTable", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": ids},
+        # What the event source mapping reads with the function's role: the ids table's stream, nothing else.
+        {"Sid": "IdsStream", "Effect": "Allow", "Action": [
+            "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+         "Resource": f"{ids}/stream/*"},
+        {"Sid": "AggregatorFailures", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": f"arn:aws:sqs:{region}:*:{name}-aggregator-failures"},
         {"Sid": "OwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": f"arn:aws:logs:{region}:*:log-group:/aws/lambda/{name}:*"},

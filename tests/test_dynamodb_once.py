@@ -2,13 +2,26 @@
 
 import pytest
 
+from counter_app import create_app
+
 from counter_app.storage.dynamodb import ATTEMPTS
 from counter_app.store import get_store
 from tests.conftest import NOW, dynalite_app, stubbed
+from tests.streams import stream_records
 
 KEY = "6c1d0f7e-2b9a-4d3c-8e5f-0a1b2c3d4e5f"
 TOKEN = "s3cret-read-token"
 DAY_SECONDS = 24 * 3600
+
+
+@pytest.fixture
+def moto_app():
+    """An app on DynamoDB mocked by moto, writing ids with their count in one transaction."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield create_app({"TESTING": True, "STORE": "dynamodb://", "CLOCK": lambda: NOW,
+                          "IDEMPOTENT_WRITES": "transaction"})
 
 
 def calls_of(app) -> list[str]:
@@ -24,7 +37,7 @@ def calls_of(app) -> list[str]:
 @pytest.fixture
 def moto(moto_server, monkeypatch):
     """An app on a fresh table in the single-threaded moto server, PAGEVIEW established on its day item."""
-    app = dynalite_app(moto_server, monkeypatch)
+    app = dynalite_app(moto_server, monkeypatch, IDEMPOTENT_WRITES="transaction")
     client = app.test_client()
     client.get("/?e=PAGEVIEW&c=20261126")
     client.get("/?e=PAGEVIEW")
@@ -204,24 +217,33 @@ def test_the_function_policy_grants_exactly_what_counting_uses(moto_server, monk
 
     from deploy.stages import ROOT
 
-    app = dynalite_app(moto_server, monkeypatch, MAX_EVENTS_PER_DAY=1)
-    with app.app_context():
-        prefix = get_store().table.removesuffix("_counters")
-    used = used_actions(app)
-    client = app.test_client()
-    for path in ("/?e=PAGEVIEW", "/?e=PAGEVIEW", f"/?e=PAGEVIEW&id={KEY}", f"/?e=PAGEVIEW&id={KEY}",
-                 "/?e=NEW", f"/?e=NEW&id={KEY}", f"/mark.gif?e=PAGEVIEW&id={KEY}x", "/summary",
-                 "/badge.svg?e=PAGEVIEW", "/healthz", "/dashboard"):
-        assert client.get(path).status_code in (200, 409), path
-    with app.app_context():
-        get_store().set(20261127, "PAGEVIEW", 2**63 - 1)
-    assert client.get("/?e=PAGEVIEW").status_code == 409  # one GetItem tells a counter at its limit
+    used: set[tuple[str, str, str | None]] = set()
+    for writes in ("stream", "transaction"):
+        app = dynalite_app(moto_server, monkeypatch, MAX_EVENTS_PER_DAY=1, IDEMPOTENT_WRITES=writes)
+        with app.app_context():
+            prefix = get_store().table.removesuffix("_counters")
+        seen = used_actions(app)
+        client = app.test_client()
+        for path in ("/?e=PAGEVIEW", "/?e=PAGEVIEW", f"/?e=PAGEVIEW&id={KEY}", f"/?e=PAGEVIEW&id={KEY}",
+                     "/?e=NEW", f"/?e=NEW&id={KEY}", f"/mark.gif?e=PAGEVIEW&id={KEY}x", "/summary",
+                     "/badge.svg?e=PAGEVIEW", "/healthz", "/dashboard"):
+            assert client.get(path).status_code in (200, 409), path
+        with app.app_context():
+            store = get_store()
+            # The Lambda function's share of the aggregator: its checkpoint and its transaction (the stream
+            # itself is read by the event source mapping, with the IdsStream grant).
+            store.aggregate("shard-1", stream_records(store))
+            store.set(20261127, "PAGEVIEW", 2**63 - 1)
+        assert client.get("/?e=PAGEVIEW").status_code == 409  # one GetItem tells a counter at its limit
+        used |= {(action, table.replace(prefix, "TEST"), within) for action, table, within in seen}
 
     granted = set()
     for statement in json.loads((ROOT / "deploy" / "policy-dev.json").read_text())["Statement"]:
         condition = statement.get("Condition", {}).get("ForAnyValue:StringEquals", {})
         enclosing = condition.get("dynamodb:EnclosingOperation", [None])
-        table = statement["Resource"].rpartition("/")[2].replace("TEST_", f"{prefix}_")
+        if statement["Sid"] == "IdsStream":
+            continue
+        table = statement["Resource"].rpartition("/")[2]
         granted |= {(action, table, within) for action in statement["Action"] if action.startswith("dynamodb:")
                     for within in enclosing}
     # A grant without a condition also covers the same action inside a transaction.

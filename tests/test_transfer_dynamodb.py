@@ -57,7 +57,7 @@ def test_endless_throttling_gives_up(moto_app):
 
 
 def test_write_many_reads_a_window_at_a_time(moto_app, monkeypatch):
-    import counter_app.storage.dynamodb as backend
+    import counter_app.storage.dynamodb_bulk as backend
 
     monkeypatch.setattr(backend, "WINDOW", 7)
     moto_app.test_cli_runner().invoke(args=["create-table"])

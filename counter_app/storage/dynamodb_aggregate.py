@@ -1,0 +1,173 @@
+"""The aggregator: the ids table's stream, a batch at a time, added to the day items exactly once.
+
+A batch's new id records are summed per (day, event) and applied with a checkpoint of the shard's last
+sequence number in ONE ``TransactWriteItems``, conditioned on the checkpoint being the one read before.
+Records at or below the checkpoint were applied already, so a batch delivered again, bisected, or whose
+reply was lost adds nothing twice. REMOVEs (TTL's deletions) and ids written by the transaction path
+(they carry no event) are skipped, but still move the checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, StoreUnavailable
+from .dynamodb_calls import cancellation
+from .dynamodb_writes import DAY, EVENT, TARGET, Writes
+from .placement import Updates, newcomers
+
+CHECKPOINTS = 10**15  # a shard's checkpoint item is Day = CHECKPOINTS + a hash of its id: never a day
+SHARD, SEQUENCE = "shard", "sequence"  # lower case: never an event's name
+MOST_ITEMS = 99  # TransactWriteItems takes 100 items: one is the checkpoint
+EVENTS_PER_ITEM = 50  # keeps an item's update expression far below DynamoDB's 4 KB limit
+ATTEMPTS = 5  # a batch's transaction, read again after a conflict, a lost reply or a moved name
+NAME = re.compile(r"[A-Z0-9_.:/-]{1,64}")  # what params.event_name lets through
+
+
+class PoisonRecord(ValueError):
+    """A stream record that carries an event but cannot be applied: it is never dropped silently."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One id record of the stream: a hit to add."""
+
+    sequence: int
+    day: int
+    event: str
+    target: int
+
+
+def hits(records: Iterable[Mapping[str, Any]]) -> tuple[list[Hit], int]:
+    """The hits among stream ``records`` and the highest sequence number of them all.
+
+    :raises PoisonRecord: naming the first record that carries an event but cannot be applied.
+    """
+    found, last = [], 0
+    for record in records:
+        stream = record["dynamodb"]
+        sequence = int(stream["SequenceNumber"])
+        last = max(last, sequence)
+        image = stream.get("NewImage", {})
+        # INSERT is a new id; MODIFY an expired one sent again (its record is put over the old one).
+        if record.get("eventName") not in ("INSERT", "MODIFY") or EVENT not in image:
+            continue
+        try:
+            hit = Hit(sequence, int(image[DAY]["N"]), image[EVENT]["S"], int(image[TARGET]["N"]))
+        except (KeyError, TypeError, ValueError):
+            raise PoisonRecord(f"record {sequence} lacks its day, event or target") from None
+        if not (FIRST_DAY <= hit.day <= LAST_DAY and NAME.fullmatch(hit.event)
+                and hit.target in (hit.day, newcomers(hit.day))):
+            raise PoisonRecord(f"record {sequence} holds no valid day, event and target")
+        found.append(hit)
+    return found, last
+
+
+def checkpoint_key(shard: str) -> int:
+    """The counters table's key of ``shard``'s checkpoint item."""
+    return CHECKPOINTS + int.from_bytes(hashlib.sha256(shard.encode()).digest()[:6], "big")
+
+
+class Aggregator(Writes):
+    """Apply the stream's batches to the counters."""
+
+    def aggregate(self, shard: str, records: list[Mapping[str, Any]]) -> int:
+        """Apply the hits of ``records``, one shard's batch in order, exactly once; how many were added now.
+
+        :raises PoisonRecord: before any write, if a record cannot be applied.
+        :raises StoreUnavailable: if the batch could not be applied; it may be sent again.
+        """
+        found, last = hits(records)
+        if not last:
+            return 0
+        for _ in range(ATTEMPTS):
+            done = self._checkpoint(shard)
+            if done is not None and done >= last:
+                return 0  # applied already: a batch delivered again
+            todo = [hit for hit in found if done is None or hit.sequence > done]
+            try:
+                self._apply(shard, done, last, todo)
+                return len(todo)
+            except _Again as again:
+                # The checkpoint moved (a lost reply was applied after all), or a name moved: read again.
+                for key, events in again.moved.items():
+                    found = self._place_again(key, events, found)
+            except StoreUnavailable as exc:
+                if not exc.transient:
+                    raise
+        raise StoreUnavailable(f"the batch of shard {shard} up to {last} was not applied", transient=True)
+
+    def _checkpoint(self, shard: str) -> int | None:
+        """The last sequence number applied from ``shard``, ``None`` before its first batch."""
+        item = self._get_item(checkpoint_key(shard), SEQUENCE)
+        return int(item[SEQUENCE]["S"]) if SEQUENCE in item else None
+
+    def _apply(self, shard: str, done: int | None, last: int, todo: list[Hit]) -> None:
+        """One transaction: the sums of ``todo`` and the checkpoint moved from ``done`` to ``last``."""
+        sums: dict[int, dict[str, int]] = {}
+        for hit in todo:
+            into = sums.setdefault(hit.target, {})
+            into[hit.event] = into.get(hit.event, 0) + 1
+        if len(sums) > MOST_ITEMS or any(len(events) > EVENTS_PER_ITEM for events in sums.values()):
+            raise StoreUnavailable(f"a batch of shard {shard} touches too many counters for one transaction: "
+                                   "lower the batch size")
+        mark = {"TableName": self.table, "Key": {"Day": {"N": str(checkpoint_key(shard))}},
+                "UpdateExpression": "SET #s = :s, #shard = :shard",
+                "ExpressionAttributeNames": {"#s": SEQUENCE, "#shard": SHARD},
+                "ExpressionAttributeValues": {":s": {"S": str(last)}, ":shard": {"S": shard}}}
+        if done is None:
+            mark["ConditionExpression"] = "attribute_not_exists(#s)"
+        else:
+            mark["ConditionExpression"] = "#s = :done"
+            mark["ExpressionAttributeValues"][":done"] = {"S": str(done)}
+        items = [{"Update": mark}, *({"Update": self._sum(key, events)} for key, events in sums.items())]
+        with self._errors():
+            try:
+                self._call("transact_write_items", TransactItems=items)
+            except ClientError as exc:
+                codes = cancellation(exc)
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    raise _Again({}) from None
+                moved = {key: sums[key] for key, code in zip(sums, codes[1:]) if code == "ConditionalCheckFailed"}
+                if not moved:
+                    raise
+                raise _Again(moved) from None
+
+    def _sum(self, key: int, events: dict[str, int]) -> dict[str, Any]:
+        """The ``Update`` adding ``events`` to item ``key``, each already there and kept within MAX_COUNT."""
+        names = {f"#e{n}": event for n, event in enumerate(events)}
+        values = {f":n{n}": count for n, count in enumerate(events.values())}
+        values.update({f":r{n}": MAX_COUNT - count for n, count in enumerate(events.values())})
+        adds = ", ".join(f"#e{n} :n{n}" for n in range(len(events)))
+        fits = " AND ".join(f"attribute_exists(#e{n}) AND #e{n} <= :r{n}" for n in range(len(events)))
+        return self._update_request(key, f"ADD {adds}", names, values, fits)
+
+    def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
+        """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""
+        day = abs(key)
+        for event in events:
+            placed: list[int] = []
+
+            def send(update: Any) -> dict[str, Any] | None:
+                reply = self._send(update)
+                placed.append(update.key)
+                return reply
+
+            self._count(Updates(day, event, 0), None, send)  # admitted already: no cap
+            found = [Hit(hit.sequence, hit.day, event, placed[-1]) if (hit.target, hit.event) == (key, event) else hit
+                     for hit in found]
+        return found
+
+
+class _Again(Exception):
+    """The batch's transaction was refused for a reason a fresh read resolves; ``moved``: names not where expected."""
+
+    def __init__(self, moved: dict[int, dict[str, int]]) -> None:
+        super().__init__()
+        self.moved = moved

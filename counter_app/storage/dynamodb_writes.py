@@ -1,0 +1,223 @@
+"""The DynamoDB write path of one hit: where its name goes (placement), then one write.
+
+- A plain hit is one ``UpdateItem ADD`` on the item its name belongs in.
+- An idempotent hit (``writes="stream"``, the default) is one conditional ``PutItem`` of its id record, which
+  carries the day, the event and the item the event is counted in; the aggregator adds the records up from the
+  ids table's stream. Admission places a new name first (an ``ADD`` of 0), so every record it accepts applies.
+- With ``writes="transaction"`` an idempotent hit is the id's ``Put`` and the ``ADD`` in one ``TransactWriteItems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .base import MAX_COUNT, CounterAtLimit, Once, StoreUnavailable, TooManyEvents, week_before
+from .dynamodb_calls import EXPIRES, ID, DynamoDBCalls, cancellation, number, too_large, unapplied
+from .placement import KEY, Update, Updates, View, merge, newcomers
+
+DAY = "day"  # an id record's day (N), on the stream path
+EVENT = "event"  # an id record's event (S)
+TARGET = "target"  # an id record's item (N): the day item's key or its newcomers item's
+# Admission refuses a counter this close to MAX_COUNT when its day was read (at most VIEW_SECONDS ago): no site
+# adds 2**40 hits in that time, so every record admitted applies.
+HEADROOM = 2**40
+
+
+class Writes(DynamoDBCalls):
+    """Count one hit, with or without an id."""
+
+    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+        return number(self._count(Updates(day, event, amount), max_events, self._send)["Attributes"], event)
+
+    def incr_once(
+        self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
+        read: bool = True,
+    ) -> Once:
+        claim = self.claim(key, now=now, expires=expires)
+        if self.writes == "stream":
+            return self._record(claim, day, event, key, now, max_events)
+        sent: list[Update] = []
+
+        def send(update: Update) -> dict[str, Any] | None:
+            sent.append(update)
+            return self._transact(claim, update)
+
+        try:
+            reply = self._count(Updates(day, event, 1), max_events, send)
+        except _Duplicate:
+            return Once(self._current(day, event) if read else None, duplicate=True)
+        except TooManyEvents:
+            # A process that saw the day full refuses an unknown name without a call, so without seeing the id.
+            if sent or not self._recorded(key, now):
+                raise
+            return Once(self._current(day, event) if read else None, duplicate=True)
+        # A transaction returns no values: read the count from the item the increment went to.
+        return Once(number(self._get_item(reply["Key"], event), event) if read else None, duplicate=False)
+
+    def claim(self, key: str, *, now: int, expires: int) -> dict[str, Any]:
+        """The ``Put`` that records ``key`` until ``expires`` if it is not recorded (unexpired at ``now``) already."""
+        return {
+            "TableName": self.ids_table,
+            "Item": {ID: {"S": key}, EXPIRES: {"N": str(expires)}},
+            # TTL deletes a record some time after it expires, not at once: until then it must not count.
+            "ConditionExpression": "attribute_not_exists(#id) OR #expires <= :now",
+            "ExpressionAttributeNames": {"#id": ID, "#expires": EXPIRES},
+            "ExpressionAttributeValues": {":now": {"N": str(now)}},
+        }
+
+    def _record(
+        self, claim: dict[str, Any], day: int, event: str, key: str, now: int, max_events: int | None
+    ) -> Once:
+        """The stream path: admit the name, then one conditional ``PutItem`` of the id record; no count to give."""
+        try:
+            target = self._admit(day, event, max_events)
+        except TooManyEvents:
+            if not self._recorded(key, now):
+                raise
+            return Once(None, duplicate=True)  # a duplicate needs no room: it was admitted when first sent
+        item = {**claim["Item"], DAY: {"N": str(day)}, EVENT: {"S": event}, TARGET: {"N": str(target)}}
+        with self._errors(self.ids_table):
+            try:
+                self._call("put_item", **{**claim, "Item": item})
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+                return Once(None, duplicate=True)
+        return Once(None, duplicate=False)
+
+    def _admit(self, day: int, event: str, max_events: int | None) -> int:
+        """The item ``event`` is counted in on ``day``, placing it there (an ``ADD`` of 0) if neither item holds it.
+
+        :raises TooManyEvents: as :meth:`incr` would, so that a record the aggregator gets always applies.
+        """
+        view = self._views.get(day) or self._load(day)
+        if event in self._full.get(day, ()):
+            raise CounterAtLimit(f"{event} of day {day} is at or near {MAX_COUNT}")
+        if event in view.in_day:
+            return day
+        if event in view.in_newcomers:
+            return newcomers(day)
+        placed: list[int] = []
+
+        def send(update: Update) -> dict[str, Any] | None:
+            reply = self._send(update)
+            placed.append(update.key)
+            return reply
+
+        self._count(Updates(day, event, 0), max_events, send)
+        return placed[-1]
+
+    def _count(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Count one increment in the item its name belongs in: the one place that decides it.
+
+        :param send: applies one :class:`Update` and returns its reply, or ``None`` if its
+            condition failed; a caller that must wrap each write (in a transaction) passes its own.
+        :return: the reply of the ``send`` that counted it.
+        """
+        day, event = updates.day, updates.event
+        view = self._views.get(day)
+        tried_day = view is None or view.belongs_in_day(event)
+        if tried_day:
+            # The hot path, and a cold start's first try: one call, no read, for a name the day item holds.
+            reply = send(updates.existing(day))
+            if reply:
+                return reply
+            view = view or self._load(day)
+        if view.belongs_in_day(event):
+            reply = (event not in view.in_day and send(updates.into_day())) or send(updates.existing(day))
+            if reply:
+                view.in_day.add(event)
+                return reply
+            if self._holds(day, event):
+                raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+            view.spilled.add(event)  # the day item's bytes are spent: count it with the newcomers
+        return self._count_newcomer(updates, max_events, send, view, tried_day)
+
+    def _count_newcomer(
+        self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
+        view: View, tried_day: bool,
+    ) -> dict[str, Any]:
+        """Count a name that is not the day item's in the day's newcomers item, while it has room; unknown, in a slot."""
+        day, event, key = updates.day, updates.event, newcomers(updates.day)
+        known = max_events is None or event in view.known
+        if view.refuses(event, max_events, known=known):
+            raise TooManyEvents(f"day {day} has no room for another new event")  # no call at all
+        take = updates.known_newcomer() if known else updates.unknown_newcomer(max_events)
+        # The cheaper guess first; the other covers a writer that put the name in since the view was read.
+        first, then = (updates.existing(key), take) if event in view.in_newcomers else (take, updates.existing(key))
+        reply = send(first)
+        if reply is None and not tried_day:
+            # The view may be old: an import can have moved the name to the day item.
+            reply = send(updates.existing(day))
+            if reply:
+                view.in_day.add(event)
+                return reply
+        reply = reply or send(then)
+        if reply is None:
+            view.remember(self._get_item(key))  # one read; names that cannot get in are then refused with no call
+            if event in view.in_newcomers:
+                raise CounterAtLimit(f"{event} of day {day} is at {MAX_COUNT}")
+            raise TooManyEvents(f"day {day} has no room for another new event")
+        view.in_newcomers.add(event)
+        return reply
+
+    def _load(self, day: int) -> View:
+        """Read the day's two items and those of the week before (one BatchGetItem) into a fresh view."""
+        week = week_before(day)
+        keys = [{KEY: {"N": str(key)}} for d in [day, *week] for key in (d, newcomers(d))]
+        items = self._batch_get(keys)
+        counts = merge(item for item in items if abs(int(item[KEY]["N"])) == day).get(day, {})
+        self._full[day] = {event for event, count in counts.items() if count > MAX_COUNT - HEADROOM}
+        return self._views.put(day, View.of(day, items, week))
+
+    def _recorded(self, key: str, now: int) -> bool:
+        """Whether the ids table holds ``key``, unexpired."""
+        return number(self._get_item(key, EXPIRES, table=self.ids_table), EXPIRES) > now
+
+    def _current(self, day: int, event: str) -> int:
+        """The counter's value now: its two items read together (a name may sit in both)."""
+        keys = [{KEY: {"N": str(key)}} for key in (day, newcomers(day))]
+        return merge(self._batch_get(keys, KEY, event)).get(day, {}).get(event, 0)
+
+    def _holds(self, day: int, event: str) -> bool:
+        """Whether the day item has ``event``: after its conditional updates failed, the counter is at its limit."""
+        return event in self._get_item(day, event)
+
+    def _send(self, update: Update) -> dict[str, Any] | None:
+        return self._update(update.key, update.expression, update.names, update.values, update.condition)
+
+    def _transact(self, claim: dict[str, Any], update: Update) -> dict[str, Any] | None:
+        """One ``TransactWriteItems``: the Put ``claim`` of an id and ``update``, both or neither.
+
+        :return: ``{"Key": <the updated item's key>}``, or ``None`` if the update's condition failed.
+        :raises _Duplicate: if the id's condition failed: it is recorded, so its increment was applied.
+        """
+        items = [{"Put": claim}, {"Update": self._update_request(
+            update.key, update.expression, update.names, update.values, update.condition)}]
+        with self._errors(f"{self.table} or {self.ids_table}"):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                # One reason per item, in order; "None" for an item that was not the cause.
+                reasons = [*exc.response.get("CancellationReasons", []), {}, {}]
+                codes = [*cancellation(exc), None, None]
+                if codes[0] == "ConditionalCheckFailed":
+                    raise _Duplicate() from None
+                if codes[1] == "ConditionalCheckFailed":
+                    return None
+                if any(too_large(reason) for reason in reasons):
+                    raise TooManyEvents(f"item {update.key} reached DynamoDB's item size limit") from exc
+                raise StoreUnavailable(f"DynamoDB transaction cancelled: {codes[0]}, {codes[1]}",
+                                       transient=unapplied(exc)) from exc
+        return {"Key": update.key}
+
+
+class _Duplicate(Exception):
+    """The increment's id is recorded, unexpired: it was applied, and nothing more is added."""
