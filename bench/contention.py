@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -62,20 +63,32 @@ def stand_in(hold: float = HOLD) -> Iterator[Contention]:
 
 
 @contextmanager
-def aggregator(env: dict[str, str], log: Path) -> Iterator[None]:
-    """``flask --app wsgi aggregate --follow`` with ``env``, stopped at the end."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
-                                   cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+def aggregator(env: dict[str, str], log: Path) -> Iterator[list[int]]:
+    """``flask --app wsgi aggregate --follow`` with ``env``, started again when it stops (the store refused it a
+    call), as a supervisor would; yields the exit codes of its stops. Stopped at the end."""
+    stops: list[int] = []
+    done = threading.Event()
+    process: list[subprocess.Popen] = []
+
+    def supervise() -> None:
+        with open(log, "ab") as out:
+            while not done.is_set():
+                process[:] = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
+                                               cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)]
+                code = process[0].wait()
+                if not done.is_set():
+                    stops.append(code)
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
     try:
-        yield
+        yield stops
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        done.set()
+        while not process:
+            time.sleep(0.01)
+        process[0].terminate()
+        thread.join(timeout=15)
 
 
 def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: float, tmp: Path) -> dict:
@@ -90,7 +103,8 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     env = {f"COUNTER_{name}": value for name, value in config.items()}
     day = today()
     applying = aggregator(env, tmp / f"{prefix}.aggregate.log") if path == "stream" else nullcontext()
-    with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server, applying, Watch(store, day, EVENT) as watch:
+    with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server, applying as stops, \
+            Watch(store, day, EVENT) as watch:
         warm(server.url, add_days(day, -1))
         calls, units = found.calls.copy(), found.units.copy()
         browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
@@ -120,6 +134,7 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
         "offered_per_s": rate + plain_rate,
         "first_tries": browsers.offered(),
         "unexpected_statuses": dict(browsers.unexpected),
+        "aggregator_restarts": len(stops or []),
     }
     if plain_rate:
         result["plain"] = plain | {"stored": stored.get(PLAIN, 0),
