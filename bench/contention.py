@@ -108,11 +108,12 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
         warm(server.url, add_days(day, -1))
         calls, units = found.calls.copy(), found.units.copy()
         browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
-        idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
-        watch.until(idempotent["acknowledged"], SETTLE)
+        # Every id recorded will be counted (a browser that gave up may have left one): wait for all of them.
+        recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
+        watch.until(len(recorded), SETTLE)
     stored = watch.counts()
+    idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
     acked_at = sorted(hit.acked for hit in browsers.hits if hit.key and hit.acked is not None)
-    recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
     acked_ids = {hit.key for hit in browsers.hits if hit.key and hit.acked is not None}
     spent = found.units - units
     # Plain hits are one UpdateItem ADD each (1 WCU); the rest of the write units are the idempotent hits', per
