@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,7 @@ from bench.browsers import Browsers
 from bench.visibility import Watch
 from counter_app import create_app
 from tests.contention import Contention, ContentionStore
-from tests.gunicorn import Gunicorn
+from tests.gunicorn import Gunicorn, workers_of
 
 EVENT, PLAIN = "HIT", "BACKEND"  # the idempotent hits' event and the plain hits' (a backend's), on one day item
 ROWS = {"40/s": (40, 0), "150/s": (150, 0), "150/s + 50/s plain": (150, 50)}  # idempotent, plain hits a second
@@ -62,11 +63,19 @@ def stand_in(hold: float = HOLD) -> Iterator[Contention]:
             yield found
 
 
+class Supervised(list):
+    """The exit codes of a supervised process's stops; ``pids`` every process started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: list[int] = []
+
+
 @contextmanager
-def aggregator(env: dict[str, str], log: Path) -> Iterator[list[int]]:
+def aggregator(env: dict[str, str], log: Path) -> Iterator[Supervised]:
     """``flask --app wsgi aggregate --follow`` with ``env``, started again when it stops (the store refused it a
-    call), as a supervisor would; yields the exit codes of its stops. Stopped at the end."""
-    stops: list[int] = []
+    call), as a supervisor would; yields its stops' exit codes and its process ids. Stopped at the end."""
+    supervised = Supervised()
     done = threading.Event()
     process: list[subprocess.Popen] = []
 
@@ -75,18 +84,19 @@ def aggregator(env: dict[str, str], log: Path) -> Iterator[list[int]]:
             while not done.is_set():
                 process[:] = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
                                                cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)]
+                supervised.pids.append(process[0].pid)
                 code = process[0].wait()
                 if not done.is_set():
-                    stops.append(code)
+                    supervised.append(code)
 
     thread = threading.Thread(target=supervise, daemon=True)
     thread.start()
+    while not process:
+        time.sleep(0.01)
     try:
-        yield stops
+        yield supervised
     finally:
         done.set()
-        while not process:
-            time.sleep(0.01)
         process[0].terminate()
         thread.join(timeout=15)
 
@@ -107,10 +117,13 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
             Watch(store, day, EVENT) as watch:
         warm(server.url, add_days(day, -1))
         calls, units = found.calls.copy(), found.units.copy()
+        pids = [found.upstream_pid, *workers_of(server.process.pid), *(stops.pids if stops else [])]
+        cpu = cpu_seconds(pids)
         browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
         # Every id recorded will be counted (a browser that gave up may have left one): wait for all of them.
         recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
         watch.until(len(recorded), SETTLE)
+        cpu = cpu_seconds(pids) - cpu
     stored = watch.counts()
     idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
     acked_at = sorted(hit.acked for hit in browsers.hits if hit.key and hit.acked is not None)
@@ -136,11 +149,27 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
         "first_tries": browsers.offered(),
         "unexpected_statuses": dict(browsers.unexpected),
         "aggregator_restarts": len(stops or []),
+        # CPU of every process (gunicorn and its workers, moto, the aggregator, the stand-in and the browsers)
+        # per hit sent: 2 cores give at most 2 / this many hits a second, whatever the design.
+        "cpu_ms_per_hit": round(1000 * cpu / len(browsers.hits), 2),
     }
     if plain_rate:
         result["plain"] = plain | {"stored": stored.get(PLAIN, 0),
                                    "stored_equals_acknowledged": stored.get(PLAIN, 0) == plain["acknowledged"]}
     return result
+
+
+def cpu_seconds(pids: list[int | None]) -> float:
+    """CPU used so far by this process (the stand-in, the browsers, the watch) and the processes ``pids``."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    for pid in filter(None, pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended (an aggregator started again): its share is missed
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
 
 
 def warm(url: str, day: int) -> None:
@@ -191,7 +220,7 @@ def measure(size: Size, paths: tuple[str, ...] | None = None, hold: float = HOLD
 def table(result: dict) -> str:
     """The measured rows as a short text table."""
     lines = ["| offered | path | first tries failed | their answer p50 / p99 | lost | stored = acknowledged | "
-             "WCU/hit | visible p50 / p99 |", "|---|---|---:|---:|---:|---|---:|---:|"]
+             "WCU/hit | visible p50 / p99 | CPU/hit |", "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for row, paths in result["rows"].items():
         for path, found in paths.items():
             hits, plain = found["idempotent"], found.get("plain")
@@ -202,7 +231,8 @@ def table(result: dict) -> str:
             visible = hits["visibility_ms"]
             tries = found["first_tries"]
             lines.append(f"| {row} | {path} | {failed} | {tries['answer_ms_p50']} / {tries['answer_ms_p99']} ms | "
-                         f"{hits['lost']} | {exact} | {hits['wcu_per_hit']} | {visible['p50']} / {visible['p99']} ms |")
+                         f"{hits['lost']} | {exact} | {hits['wcu_per_hit']} | {visible['p50']} / {visible['p99']} ms | "
+                         f"{found['cpu_ms_per_hit']} ms |")
     return "\n".join(lines)
 
 

@@ -73,6 +73,7 @@ class Contention:
         self.hold = hold
         self.calls: Counter[tuple[str, str]] = Counter()
         self.units: Counter[str] = Counter()
+        self.upstream_pid: int | None = None  # moto's process, when this stand-in started it
         self._held: set[Key] = set()
         self._schemas: dict[str, list[str]] = {}  # table -> its key's attribute names
         self._lock = threading.Lock()
@@ -229,6 +230,7 @@ class ContentionStore:
     def __enter__(self) -> Contention:
         self.moto.start()
         self.stand_in = Contention(self.moto.endpoint, self.hold).__enter__()
+        self.stand_in.upstream_pid = self.moto.process.pid
         return self.stand_in
 
     def __exit__(self, *exc: object) -> None:
