@@ -113,17 +113,18 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     env = {f"COUNTER_{name}": value for name, value in config.items()}
     day = today()
     applying = aggregator(env, tmp / f"{prefix}.aggregate.log") if path == "stream" else nullcontext()
-    with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server, applying as stops, \
-            Watch(store, day, EVENT) as watch:
-        warm(server.url, add_days(day, -1))
-        calls, units = found.calls.copy(), found.units.copy()
-        pids = [found.upstream_pid, *workers_of(server.process.pid), *(stops.pids if stops else [])]
-        cpu = cpu_seconds(pids)
-        browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
-        # Every id recorded will be counted (a browser that gave up may have left one): wait for all of them.
+    with applying as stops, Watch(store, day, EVENT) as watch:
+        with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server:
+            warm(server.url, add_days(day, -1))
+            calls, units = found.calls.copy(), found.units.copy()
+            pids = [found.upstream_pid, *workers_of(server.process.pid), *(stops.pids if stops else [])]
+            cpu = cpu_seconds(pids)
+            browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
+            cpu = cpu_seconds(pids) - cpu
+        # Gunicorn is stopped: no hit is written any more. Every id recorded will be counted (a browser that gave
+        # up may have left one): wait for the aggregator to count them all.
         recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
         watch.until(len(recorded), SETTLE)
-        cpu = cpu_seconds(pids) - cpu
     stored = watch.counts()
     idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
     acked_at = sorted(hit.acked for hit in browsers.hits if hit.key and hit.acked is not None)
