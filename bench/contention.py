@@ -12,23 +12,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import counter_app
-from bench import ROOT, SIZES, Size, today
+from bench import BROWSER, ROOT, SIZES, Size, add_days, today
 from bench.browsers import Browsers
 from bench.visibility import Watch
 from counter_app import create_app
 from tests.contention import Contention, ContentionStore
-from tests.gunicorn import Gunicorn
+from tests.gunicorn import Gunicorn, workers_of
 
 EVENT, PLAIN = "HIT", "BACKEND"  # the idempotent hits' event and the plain hits' (a backend's), on one day item
 ROWS = {"40/s": (40, 0), "150/s": (150, 0), "150/s + 50/s plain": (150, 50)}  # idempotent, plain hits a second
@@ -58,21 +63,42 @@ def stand_in(hold: float = HOLD) -> Iterator[Contention]:
             yield found
 
 
+class Supervised(list):
+    """The exit codes of a supervised process's stops; ``pids`` every process started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: list[int] = []
+
+
 @contextmanager
-def aggregator(env: dict[str, str], log: Path) -> Iterator[None]:
-    """``flask --app wsgi aggregate --follow`` with ``env``, stopped at the end."""
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
-                                   cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+def aggregator(env: dict[str, str], log: Path) -> Iterator[Supervised]:
+    """``flask --app wsgi aggregate --follow`` with ``env``, started again when it stops (the store refused it a
+    call), as a supervisor would; yields its stops' exit codes and its process ids. Stopped at the end."""
+    supervised = Supervised()
+    done = threading.Event()
+    process: list[subprocess.Popen] = []
+
+    def supervise() -> None:
+        with open(log, "ab") as out:
+            while not done.is_set():
+                process[:] = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
+                                               cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)]
+                supervised.pids.append(process[0].pid)
+                code = process[0].wait()
+                if not done.is_set():
+                    supervised.append(code)
+
+    thread = threading.Thread(target=supervise, daemon=True)
+    thread.start()
+    while not process:
+        time.sleep(0.01)
     try:
-        yield
+        yield supervised
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        done.set()
+        process[0].terminate()
+        thread.join(timeout=15)
 
 
 def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: float, tmp: Path) -> dict:
@@ -85,24 +111,37 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     store = app.extensions["counter.store"]
     store.create()
     env = {f"COUNTER_{name}": value for name, value in config.items()}
-    calls, units = found.calls.copy(), found.units.copy()
     day = today()
     applying = aggregator(env, tmp / f"{prefix}.aggregate.log") if path == "stream" else nullcontext()
-    with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server, applying, Watch(store, day, EVENT) as watch:
-        browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
-        idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
-        watch.until(idempotent["acknowledged"], SETTLE)
+    with applying as stops, Watch(store, day, EVENT) as watch:
+        with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server:
+            warm(server.url, add_days(day, -1))
+            calls, units = found.calls.copy(), found.units.copy()
+            pids = [found.upstream_pid, *workers_of(server.process.pid), *(stops.pids if stops else [])]
+            cpu = cpu_seconds(pids)
+            browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
+            cpu = cpu_seconds(pids) - cpu
+        # Gunicorn is stopped: no hit is written any more. Every id recorded will be counted (a browser that gave
+        # up may have left one): wait for the aggregator to count them all.
+        recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
+        watch.until(len(recorded), SETTLE)
     stored = watch.counts()
+    idempotent, plain = browsers.tally(idempotent=True), browsers.tally(idempotent=False)
     acked_at = sorted(hit.acked for hit in browsers.hits if hit.key and hit.acked is not None)
+    acked_ids = {hit.key for hit in browsers.hits if hit.key and hit.acked is not None}
     spent = found.units - units
-    # Plain hits are one UpdateItem ADD each (1 WCU); the rest of the write units are the idempotent hits'.
-    idempotent_units = sum(spent.values()) - plain["acknowledged"]
+    # Plain hits are one UpdateItem ADD each (1 WCU); the rest of the write units are the idempotent hits', per
+    # hit counted (a hit whose browser gave up may still have been counted, and paid for).
+    idempotent_units = sum(spent.values()) - stored.get(PLAIN, 0)
     result = {
         "idempotent": idempotent | {
             "stored": stored.get(EVENT, 0),
-            "lost": max(0, idempotent["acknowledged"] - stored.get(EVENT, 0)),
+            "ids_recorded": len(recorded),
+            # Answered 200 but not recorded; a count short of the ids recorded would be lost too.
+            "lost": len(acked_ids - recorded) + max(0, len(recorded) - stored.get(EVENT, 0)),
             "stored_equals_acknowledged": stored.get(EVENT, 0) == idempotent["acknowledged"],
-            "wcu_per_hit": round(idempotent_units / max(1, idempotent["acknowledged"]), 2),
+            "stored_equals_recorded": stored.get(EVENT, 0) == len(recorded),
+            "wcu_per_hit": round(idempotent_units / max(1, stored.get(EVENT, 0)), 2),
             "visibility_ms": watch.delays(acked_at),
         },
         "calls": {f"{operation} {outcome}": number for (operation, outcome), number in (found.calls - calls).items()},
@@ -110,6 +149,10 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
         "offered_per_s": rate + plain_rate,
         "first_tries": browsers.offered(),
         "unexpected_statuses": dict(browsers.unexpected),
+        "aggregator_restarts": len(stops or []),
+        # CPU of every process (gunicorn and its workers, moto, the aggregator, the stand-in and the browsers)
+        # per hit sent: 2 cores give at most 2 / this many hits a second, whatever the design.
+        "cpu_ms_per_hit": round(1000 * cpu / len(browsers.hits), 2),
     }
     if plain_rate:
         result["plain"] = plain | {"stored": stored.get(PLAIN, 0),
@@ -117,19 +160,59 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     return result
 
 
-def measure(size: Size, paths: tuple[str, ...] | None = None) -> dict:
-    """Every row on every path, the paths taken in turn within each row."""
+def cpu_seconds(pids: list[int | None]) -> float:
+    """CPU used so far by this process (the stand-in, the browsers, the watch) and the processes ``pids``."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    for pid in filter(None, pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended (an aggregator started again): its share is missed
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+def warm(url: str, day: int) -> None:
+    """Rounds of plain hits on another day, WORKERS * 2 at once, until one round is answered within 0.5 s: every
+    worker has imported the app and made its DynamoDB client before the load begins."""
+    def one(_: int) -> float:
+        started = time.monotonic()
+        request = urllib.request.Request(f"{url}/?e=WARMUP&c={day}", headers={"User-Agent": BROWSER})
+        urllib.request.urlopen(request, timeout=30).read()
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(WORKERS * 2) as pool:
+        for _ in range(20):
+            if max(pool.map(one, range(WORKERS * 2))) < 0.5:
+                return
+
+
+def ids_recorded(client: Any, table: str) -> set[str]:
+    """Every id in the ids table (one Scan, page by page)."""
+    found: set[str] = set()
+    start: dict[str, Any] = {}
+    while True:
+        page = client.scan(TableName=table, ConsistentRead=True, ProjectionExpression="Id", **start)
+        found.update(item["Id"]["S"] for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return found
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def measure(size: Size, paths: tuple[str, ...] | None = None, hold: float = HOLD) -> dict:
+    """Every row on every path, the paths taken in turn within each row; ``hold`` 0 shows the machine's limit."""
     paths = paths or available_paths()
     seconds = SECONDS[size.name]
     result: dict = {
-        "setup": f"gunicorn, {WORKERS} sync workers; the contention stand-in (hold {HOLD * 1000:.0f} ms) in front "
+        "setup": f"gunicorn, {WORKERS} sync workers; the contention stand-in (hold {hold * 1000:.0f} ms) in front "
                  "of one-thread moto; browsers retry 503s and lost answers after 0.5, 1 and 2 s (counter.js); "
                  f"{seconds:g} s of offered load per row and path; a shared 2-core machine",
         "paths": list(paths),
         "missing_paths": [path for path in PATHS if path not in paths],
         "rows": {},
     }
-    with stand_in() as found, tempfile.TemporaryDirectory() as tmp:
+    with stand_in(hold) as found, tempfile.TemporaryDirectory() as tmp:
         for row, (rate, plain_rate) in ROWS.items():
             result["rows"][row] = {path: one(found, path, rate, plain_rate, seconds, Path(tmp)) for path in paths}
     return result
@@ -137,16 +220,20 @@ def measure(size: Size, paths: tuple[str, ...] | None = None) -> dict:
 
 def table(result: dict) -> str:
     """The measured rows as a short text table."""
-    lines = ["| offered | path | first tries failed | lost | stored = acknowledged | WCU/hit | visible p50 / p99 |",
-             "|---|---|---:|---:|---|---:|---:|"]
+    lines = ["| offered | path | first tries failed | their answer p50 / p99 | lost | stored = acknowledged | "
+             "WCU/hit | visible p50 / p99 | CPU/hit |", "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for row, paths in result["rows"].items():
         for path, found in paths.items():
             hits, plain = found["idempotent"], found.get("plain")
             failed = f"{hits['first_try_failed_pct']}%" + (f" (plain {plain['first_try_failed_pct']}%)" if plain else "")
-            exact = hits["stored_equals_acknowledged"] and (not plain or plain["stored_equals_acknowledged"])
+            exact = "yes" if hits["stored_equals_acknowledged"] else f"no: {hits['stored']} of {hits['acknowledged']}"
+            if plain and not plain["stored_equals_acknowledged"]:
+                exact += f" (plain: {plain['stored']} of {plain['acknowledged']})"
             visible = hits["visibility_ms"]
-            lines.append(f"| {row} | {path} | {failed} | {hits['lost']} | {'yes' if exact else 'no'} | {hits['wcu_per_hit']} | "
-                         f"{visible['p50']} / {visible['p99']} ms |")
+            tries = found["first_tries"]
+            lines.append(f"| {row} | {path} | {failed} | {tries['answer_ms_p50']} / {tries['answer_ms_p99']} ms | "
+                         f"{hits['lost']} | {exact} | {hits['wcu_per_hit']} | {visible['p50']} / {visible['p99']} ms | "
+                         f"{found['cpu_ms_per_hit']} ms |")
     return "\n".join(lines)
 
 
@@ -155,9 +242,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="full")
     parser.add_argument("--paths", default=",".join(available_paths()))
+    parser.add_argument("--hold", type=float, default=HOLD, help="seconds a transaction holds its items")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    result = measure(SIZES[args.size], tuple(args.paths.split(",")))
+    result = measure(SIZES[args.size], tuple(args.paths.split(",")), args.hold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))

@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any, Self
 
+from bench.browsers import percentile
+
 POLL = 0.05  # seconds between reads: the delays' resolution
 
 
@@ -61,9 +63,5 @@ class Watch:
                 never += 1
             else:
                 delays.append(max(0.0, times[first] - at))
-        delays.sort()
-
-        def pick(share: float) -> float | None:
-            return round(1000 * delays[int(share * (len(delays) - 1))], 1) if delays else None
-
-        return {"p50": pick(0.5), "p99": pick(0.99), "never": never, "resolution_ms": POLL * 1000}
+        return {"p50": percentile(delays, 0.5), "p99": percentile(delays, 0.99), "never": never,
+                "resolution_ms": POLL * 1000}

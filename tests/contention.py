@@ -20,14 +20,18 @@ modeled fields into ``ClientError.response`` (botocore/endpoint.py, ``_add_model
 is ongoing for the item"; "Transaction cancelled, please refer cancellation reasons for specific reasons [...]").
 
 The model: a transaction holds its items from the moment it arrives until moto has answered it and ``hold``
-seconds (20 ms by default) have passed, whichever is later; a cancelled transaction holds nothing. Everything
-else (reads, ``BatchWriteItem``, streams) goes to moto untouched and is neither held nor refused.
-moto's ``ConsumedCapacity`` is no measure here (a constant for single-item calls and nothing for transactions),
-so :attr:`Contention.calls` counts each operation by outcome, and :attr:`Contention.units` adds up the write
-units of the writes that were applied, by DynamoDB's billing rules for items of up to 1 KB: 1 for a ``PutItem``,
+seconds (20 ms by default) have passed, whichever is later; the one that comes second is refused, the holder goes
+on; a cancelled transaction holds nothing. Everything else (reads, ``TransactGetItems``, ``BatchWriteItem``,
+streams) goes to moto untouched and is neither held nor refused.
+
+moto's ``ConsumedCapacity`` is no measure: moto 5.2 gives a constant whatever the item's size (1.0 for a
+``PutItem`` or ``DeleteItem``, 0.5 for a ``GetItem``) and an empty list for a ``TransactWriteItems``
+(moto/dynamodb/responses.py, ``include_consumed_capacity`` and ``transact_write_items``). So
+:attr:`Contention.calls` counts each operation by outcome, and :attr:`Contention.units` adds up the write units
+of the writes that were applied, by DynamoDB's billing rules for items of up to 1 KB: 1 for a ``PutItem``,
 ``UpdateItem`` or ``DeleteItem``, 2 for each action of a ``TransactWriteItems`` ("Capacity management for
-transactions" in the page above: every item is read or written twice, to prepare and to commit). Refused,
-cancelled and failed writes are counted in ``calls``, not in ``units``.
+transactions" in the page above: every item is written twice, to prepare and to commit). Refused, cancelled and
+failed writes are in ``calls`` only.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class Contention:
         self.hold = hold
         self.calls: Counter[tuple[str, str]] = Counter()
         self.units: Counter[str] = Counter()
+        self.upstream_pid: int | None = None  # moto's process, when this stand-in started it
         self._held: set[Key] = set()
         self._schemas: dict[str, list[str]] = {}  # table -> its key's attribute names
         self._lock = threading.Lock()
@@ -225,6 +230,7 @@ class ContentionStore:
     def __enter__(self) -> Contention:
         self.moto.start()
         self.stand_in = Contention(self.moto.endpoint, self.hold).__enter__()
+        self.stand_in.upstream_pid = self.moto.process.pid
         return self.stand_in
 
     def __exit__(self, *exc: object) -> None:

@@ -109,17 +109,20 @@ def test_contention_rows_side_by_side(result):
         for path, run in found["rows"][row].items():
             hits = run["idempotent"]
             assert hits["hits"] == round(rate * seconds) and run["offered_per_s"] == rate + plain_rate
-            # Every hit answered 200 is counted once, and none more (the browsers' retries are duplicates).
-            assert hits["lost"] == 0 and hits["stored_equals_acknowledged"] and hits["stored"] == hits["acknowledged"]
+            # Every hit answered 200 is recorded and counted, and every id recorded is counted once: a browser's
+            # retries add nothing (one that gave up may still have been counted, if the machine was slow).
+            assert hits["lost"] == 0 and hits["stored_equals_recorded"]
+            assert hits["acknowledged"] <= hits["stored"] == hits["ids_recorded"] <= hits["hits"]
             assert hits["visibility_ms"]["never"] == 0
             assert hits["visibility_ms"]["p50"] <= hits["visibility_ms"]["p99"]
             assert hits["tries"] >= hits["hits"] and run["unexpected_statuses"] == {}
             if plain_rate:
-                assert run["plain"]["hits"] == round(plain_rate * seconds) and run["plain"]["stored_equals_acknowledged"]
+                assert run["plain"]["hits"] == round(plain_rate * seconds)
+                assert run["plain"]["acknowledged"] <= run["plain"]["stored"] <= run["plain"]["hits"]
             if path == "transaction":
                 # Two items, each billed twice in a transaction: 4 WCU a hit, whatever the conflicts.
                 assert hits["wcu_per_hit"] == 4.0
-                assert run["write_units"]["TransactWriteItems"] == 4 * hits["acknowledged"]
+                assert run["write_units"]["TransactWriteItems"] == 4 * hits["stored"]
     # At 150 hits a second on one item held 20 ms a time, transactions meet: the stand-in cancels some.
     assert found["rows"]["150/s"]["transaction"]["calls"]["TransactWriteItems conflict"] > 0
 
