@@ -28,6 +28,7 @@ from bench.dynamo import dynalite_app
 from deploy.stages import stage_settings
 from tests.lambda_package import (
     DEPLOY_VENV,
+    ZAPPA_HANDLER,
     LambdaFunction,
     Package,
     Snapshot,
@@ -55,9 +56,10 @@ def package_bare(dest: Path) -> Package:
     project.mkdir()
     shutil.copy(ROOT / "bench" / "bare_app.py", project)
     # The policies name files of the counter's project; they shape the IAM role, not the zip. The
-    # settings callback refuses builds outside deploy/package.py's staged folder, which holds the counter.
+    # settings callback refuses builds outside deploy/package.py's staged folder, which holds the counter,
+    # and the counter's entry point is a module of the counter: the bare app keeps Zappa's own handler.
     settings = {name: value for name, value in stage_settings(STAGE).items()
-                if name not in ("attach_policy", "assume_policy", "callbacks")}
+                if name not in ("attach_policy", "assume_policy", "callbacks", "lambda_handler")}
     settings |= {"app_function": "bare_app.app", "exclude_glob": settings["exclude_glob"] + COUNTER_ONLY,
                  "exclude": settings["exclude"] + ["zappa_settings.json"]}
     (project / "zappa_settings.json").write_text(json.dumps({STAGE: settings}))
@@ -133,7 +135,7 @@ def measure(size: Size) -> dict:
         packages = {"app": build(STAGE, Path(tmp)), "bare": package_bare(Path(tmp))}
         # The counter's answers are real increments, into the BENCH table dynalite_app made.
         extra = {"app": {"AWS_ENDPOINT_URL_DYNAMODB": os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
-                         "COUNTER_TABLE_PREFIX": "BENCH"}, "bare": {}}
+                         "COUNTER_TABLE_PREFIX": "BENCH"}, "bare": {"_HANDLER": ZAPPA_HANDLER}}
         count = size.runs * STARTS_PER_RUN
         result: dict[str, Any] = {"full_cpu": compare_starts(packages, extra, count)}
         unavailable = cpu_share.why_not()

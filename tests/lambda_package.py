@@ -40,6 +40,7 @@ API_HOST = "abc123defg.execute-api.eu-west-1.amazonaws.com"
 BROWSER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 URL_HOST = "abc123defg.lambda-url.eu-west-1.on.aws"
 STAGES = {"dev": "TEST", "prod": "LIVE"}  # each stage and its table prefix
+ZAPPA_HANDLER = "handler.lambda_handler"  # Zappa's own entry point, when the settings name none
 
 
 def sandbox_environ(**extra: str) -> dict[str, str]:
@@ -117,7 +118,7 @@ def lambda_environ(package: Package, **extra: str | None) -> dict[str, str]:
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only on Lambda
-        "_HANDLER": config.get("lambda_handler", "handler.lambda_handler"),
+        "_HANDLER": config.get("lambda_handler", ZAPPA_HANDLER),
         "LAMBDA_TASK_ROOT": str(package.root),
         "LAMBDA_RUNTIME_DIR": str(RUNTIME_PATH),
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{config['runtime']}",
