@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024,
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
     "IDEMPOTENT_WRITES": "stream",  # DynamoDB: "stream" (an id record, added up by the aggregator) or "transaction"
+    "VISITORS": True,  # count each event's daily visitors: a salted hash of site, address and agent (docs/privacy.md)
+    "CLIENT_ADDRESS_HEADER": None,  # a header the front door sets with the client's address, e.g. CloudFront-Viewer-Address
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -66,13 +68,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
     from . import auth, body, compress, cors, counting, dashboard, days, errors, headers, logs, openapi, policy, snapstart
-    from . import aggregate, store, transfer, web
+    from . import aggregate, store, transfer, visitors, web
 
     logs.init_app(app)
     auth.init_app(app)
     body.init_app(app)
     days.init_app(app)
     policy.init_app(app)
+    visitors.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     compress.init_app(app)

@@ -15,7 +15,7 @@ import random
 
 from flask import Flask
 
-from . import agents
+from . import agents, visitors
 from .store import get_store
 
 SNAP_START = "snap-start"
@@ -43,6 +43,7 @@ def before_snapshot(app: Flask) -> None:
 def after_restore(app: Flask) -> None:
     """Give this copy of the snapshot its own random state and no connection or cached read from before it."""
     random.seed()  # from os.urandom: copies of one snapshot would otherwise draw the same numbers
+    visitors.forget(app)  # a salt cached before the snapshot may be a day that has ended: ask the store again
     with app.app_context():
         get_store().after_restore()
 

@@ -15,6 +15,7 @@ from .base import (
     Storage,
     StoreUnavailable,
     TooManyEvents,
+    Visitor,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Storage",
     "StoreUnavailable",
     "TooManyEvents",
+    "Visitor",
     "storage_from_url"
 ]
 

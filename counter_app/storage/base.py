@@ -55,6 +55,16 @@ def week_before(day: int) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Visitor:
+    """A hit's visitor: the day's salted hash of who sent it, kept until the day is over."""
+
+    hash: str
+    """Hexadecimal, never reversible once the day's salt is gone."""
+    expires: int
+    """When the day ends, in seconds since the epoch: the record of the visitor may go then."""
+
+
+@dataclass(frozen=True)
 class Once:
     """What an idempotent increment did."""
 
@@ -68,7 +78,9 @@ class Storage(ABC):
     """A place that keeps one counter per (day, event)."""
 
     @abstractmethod
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+    def incr(
+        self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
+    ) -> int:
         """Atomically add ``amount`` to the counter and return its new value.
 
         :param day: the day as ``int`` yyyyMMdd.
@@ -76,6 +88,7 @@ class Storage(ABC):
         :param max_events: refuse a name that is neither on the day nor known (counted on one of the
             :data:`KNOWN_DAYS` days before) once the day is full; checked in the same atomic write.
             ``None``: every name is known (an allowlist, or an owner's write).
+        :param visitor: the hit's visitor, added to the day's visitors of ``event`` unless already seen.
         :raises TooManyEvents: if ``event`` is new and unknown and the day is full; nothing is written.
         :raises CounterAtLimit: if the counter would pass :data:`MAX_COUNT`; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed.
@@ -84,7 +97,7 @@ class Storage(ABC):
     @abstractmethod
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
-        read: bool = True,
+        read: bool = True, visitor: Visitor | None = None,
     ) -> Once:
         """Add 1 to the counter and record ``key``, in one atomic write, unless ``key`` is recorded already.
 
@@ -93,6 +106,7 @@ class Storage(ABC):
         :param expires: when ``key`` stops being recorded, in seconds since the epoch.
         :param max_events: as for :meth:`incr`; a recorded key never needs a slot.
         :param read: return the count; ``False`` spares a read where the write does not return it.
+        :param visitor: as for :meth:`incr`; a recorded key adds no visitor but the one it was first sent with.
         :raises TooManyEvents: as for :meth:`incr`, for a key not recorded; nothing is written.
         :raises CounterAtLimit: as for :meth:`incr`, for a key not recorded; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed: the key and the increment are both
@@ -153,6 +167,18 @@ class Storage(ABC):
     @abstractmethod
     def get(self, days: Sequence[int]) -> Counts:
         """Return the counts of the given days; days without counts are left out."""
+
+    @abstractmethod
+    def visitors(self, days: Sequence[int]) -> Counts:
+        """The visitors of the given days per event; days without visitors are left out."""
+
+    @abstractmethod
+    def salt(self, day: int, *, now: int, expires: int) -> bytes:
+        """``day``'s salt: 32 random bytes made on first use and kept until ``expires``; salts expired at ``now``
+        are deleted on the way.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
 
     @abstractmethod
     def check(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -23,6 +24,7 @@ from .base import (
     Storage,
     StoreUnavailable,
     TooManyEvents,
+    Visitor,
     Write,
     week_before,
 )
@@ -105,12 +107,32 @@ class SQLiteStorage(Storage):
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
+        # Visitors: a day's hashes seen per event, the figure they add up to, and the day's salt.
+        seen, visitors, salts = (_quoted(f"{table}_{part}") for part in ("seen", "visitors", "salts"))
+        self._seen_sql = f"INSERT INTO {seen} VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1"
+        self._visit_sql = (f"INSERT INTO {visitors} VALUES (?, ?, 1) "
+                           "ON CONFLICT (day, event) DO UPDATE SET visitors = visitors + 1")
+        self._visitors_sql = f"SELECT day, event, visitors FROM {visitors} WHERE day BETWEEN ? AND ?"
+        self._set_visitors_sql = (f"INSERT INTO {visitors} VALUES (?, ?, ?) "
+                                  "ON CONFLICT (day, event) DO UPDATE SET visitors = excluded.visitors")
+        self._salt_sql = (f"INSERT INTO {salts} VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET day = day "
+                          "WHERE expires > ? RETURNING salt")
+        self._stale_sql = f"SELECT day FROM {salts} WHERE expires <= ?"
+        self._forget_sql = (f"DELETE FROM {seen} WHERE (day, event, hash) IN "
+                            f"(SELECT day, event, hash FROM {seen} WHERE day = ? LIMIT {PURGE_BATCH}) RETURNING 1")
+        self._unsalt_sql = f"DELETE FROM {salts} WHERE day = ?"
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {seen} (day INTEGER NOT NULL, event TEXT NOT NULL, hash TEXT NOT NULL, "
+            "PRIMARY KEY (day, event, hash)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {visitors} (day INTEGER NOT NULL, event TEXT NOT NULL, "
+            "visitors INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {salts} (day INTEGER PRIMARY KEY, salt BLOB NOT NULL, "
+            "expires INTEGER NOT NULL)",
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -128,6 +150,7 @@ class SQLiteStorage(Storage):
             # The automatic checkpoint is PASSIVE: with another process writing it rarely gets to restart the
             # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY statements.
             self._run(conn, "PRAGMA wal_autocheckpoint=0")
+            self._run(conn, "PRAGMA secure_delete=ON")  # a deleted salt or hash is overwritten, not left in free pages
             local.statements = 0
             if self._ready_pid != os.getpid():
                 # WAL (readers beside one writer) is kept in the file, and the
@@ -240,7 +263,11 @@ class SQLiteStorage(Storage):
         rows = conn.execute(self._count_sql, (day, event)).fetchall()
         return rows[0][0] if rows else 0
 
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+    def incr(
+        self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
+    ) -> int:
+        if visitor is not None:
+            return self._healing(lambda conn: self._incr_visited(conn, day, event, amount, max_events, visitor))
         rows = self._execute(self._bump_sql, {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount})
         if not rows:  # a name new to the day, or a counter at its limit: the capped insert decides
             rows = self._execute(self._incr_sql, self._incr_args(day, event, amount, max_events))
@@ -248,9 +275,25 @@ class SQLiteStorage(Storage):
             return rows[0][0]
         raise self._healing(lambda conn: self._refusal(conn, day, event, max_events))
 
+    def _incr_visited(
+        self, conn: sqlite3.Connection, day: int, event: str, amount: int, max_events: int | None, visitor: Visitor
+    ) -> int:
+        """The count and the visitor in one transaction: both or neither."""
+        with self._transaction(conn):
+            rows = conn.execute(self._incr_sql, self._incr_args(day, event, amount, max_events)).fetchall()
+            if not rows:
+                raise self._refusal(conn, day, event, max_events)
+            self._see(conn, day, event, visitor)
+            return rows[0][0]
+
+    def _see(self, conn: sqlite3.Connection, day: int, event: str, visitor: Visitor | None) -> None:
+        """Add ``visitor`` to the day's visitors of ``event`` unless seen already; inside the caller's transaction."""
+        if visitor is not None and conn.execute(self._seen_sql, (day, event, visitor.hash)).fetchall():
+            conn.execute(self._visit_sql, (day, event)).fetchall()
+
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
-        read: bool = True,
+        read: bool = True, visitor: Visitor | None = None,
     ) -> Once:
         def once(conn: sqlite3.Connection) -> Once:
             # One transaction: the id is claimed and the count added together, or neither.
@@ -260,6 +303,7 @@ class SQLiteStorage(Storage):
                 rows = conn.execute(self._incr_sql, self._incr_args(day, event, 1, max_events)).fetchall()
                 if not rows:
                     raise self._refusal(conn, day, event, max_events)
+                self._see(conn, day, event, visitor)
                 return Once(rows[0][0], duplicate=False)
 
         done = self._healing(once)
@@ -276,6 +320,30 @@ class SQLiteStorage(Storage):
             deleted = 0
         if deleted < PURGE_BATCH:  # a full batch may have left more: go on at the next increment
             self._purge_due = time.monotonic() + PURGE_SECONDS
+        try:
+            self._forget(now)
+        except StoreUnavailable:
+            pass
+
+    def _forget(self, now: int) -> None:
+        """Delete the salts expired at ``now``, each after the hashes seen that day, a batch a statement."""
+        for (day,) in self._execute(self._stale_sql, (now,), PURGE_WAIT):
+            while len(self._execute(self._forget_sql, (day,), PURGE_WAIT)) == PURGE_BATCH:
+                pass
+            self._execute(self._unsalt_sql, (day,), PURGE_WAIT)
+
+    def salt(self, day: int, *, now: int, expires: int) -> bytes:
+        try:
+            self._forget(now)
+        except StoreUnavailable:
+            pass  # put off to the next purge: an expired salt is never handed out
+        found = self._execute(self._salt_sql, (day, secrets.token_bytes(32), expires, now))
+        if not found:
+            raise StoreUnavailable(f"the salt of day {day} has expired", transient=False)
+        return bytes(found[0][0])
+
+    def visitors(self, days: Sequence[int]) -> Counts:
+        return self._within(self._visitors_sql, days)
 
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
@@ -321,11 +389,15 @@ class SQLiteStorage(Storage):
         self._execute(self._record_sql, (digest, when))
 
     def get(self, days: Sequence[int]) -> Counts:
+        return self._within(self._get_sql, days)
+
+    def _within(self, sql: str, days: Sequence[int]) -> Counts:
+        """The ``(day, event, number)`` rows ``sql`` selects between the first and last of ``days``, for ``days``."""
         if not days:
             return {}
         wanted = set(days)
         counts: Counts = {}
-        for day, event, count in self._execute(self._get_sql, (min(wanted), max(wanted))):
+        for day, event, count in self._execute(sql, (min(wanted), max(wanted))):
             if day in wanted:
                 counts.setdefault(day, {})[event] = count
         return counts
