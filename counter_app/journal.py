@@ -53,10 +53,10 @@ class Journal:
                     continue
 
     def rows(self, rows: Iterable[Row]) -> Iterator[Write]:
-        """``(day, event, count)`` of the rows not yet written, remembering which line each one came from."""
+        """``(day, event, count, visitors)`` of the rows not yet written, remembering which line each one came from."""
         for index, row in enumerate(row for row in rows if row.line not in self.done):
             self._pending[index] = self._last = row.line
-            yield row.day, row.event, row.count
+            yield row.day, row.event, row.count, row.visitors
 
     def confirm(self, indices: list[int]) -> None:
         """Note that the rows at ``indices`` (positions in :meth:`rows`) are written."""

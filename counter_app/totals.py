@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any, TextIO
@@ -78,6 +79,15 @@ def flatten(counts: Iterable[tuple[int, dict[str, int]]]) -> Iterator[Row]:
     for day, events in counts:
         for event, count in sorted(events.items()):
             yield day, event, count
+
+
+def with_visitors(rows: Iterable[Row], days_at_once: int = 100) -> Iterator[Row]:
+    """``rows`` (grouped by day) with each one's visitors, read ``days_at_once`` days at a time."""
+    by_day = itertools.groupby(rows, key=lambda row: row[0])
+    while chunk := [(day, list(group)) for day, group in itertools.islice(by_day, days_at_once)]:
+        seen = get_store().visitors([day for day, _ in chunk])
+        for day, group in chunk:
+            yield from ((day, event, count, seen.get(day, {}).get(event, 0)) for _, event, count, *_ in group)
 
 
 def summary_rows(summary: dict[str, Any]) -> Iterator[Row]:

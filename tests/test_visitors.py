@@ -248,3 +248,27 @@ def test_a_hit_the_moment_its_day_ended_adds_no_visitor_and_makes_no_salt(tmp_pa
     with app.test_request_context("/", headers={"User-Agent": FIREFOX}):
         assert visitors.visitor(request, TODAY) is None
     assert salts(app) == set()
+
+
+def test_export_carries_visitors_and_import_sets_them_and_old_files_still_import(site, tmp_path):
+    app, clock = site
+    hit(app)
+    hit(app, agent=CHROME)
+    seen(app)
+    runner = app.test_cli_runner()
+    exported = runner.invoke(args=["export"]).stdout
+    assert exported == f"day,event,count,visitors\n{TODAY},PAGEVIEW,2,2\n"
+    (tmp_path / "new.csv").write_text(f"day,event,count,visitors\n{TODAY},PAGEVIEW,5,4\n20261101,A,3,1\n")
+    (tmp_path / "old.json").write_text('[{"day": 20261102, "event": "A", "count": 7}]')
+    for name in ("new.csv", "old.json"):
+        result = runner.invoke(args=["import", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        store = get_store()
+        assert store.get([TODAY, 20261101, 20261102]) == {TODAY: {"PAGEVIEW": 7}, 20261101: {"A": 3},
+                                                          20261102: {"A": 7}}
+        # Set, not added: a sum of two visitor figures is no count of visitors.
+        assert store.visitors([TODAY, 20261101, 20261102]) == {TODAY: {"PAGEVIEW": 4}, 20261101: {"A": 1}}
+    (tmp_path / "bad.csv").write_text(f"day,event,count,visitors\n{TODAY},A,1\n{TODAY},B,1,-1\n")
+    result = runner.invoke(args=["import", str(tmp_path / "bad.csv")])
+    assert result.exit_code == 1 and "four fields" in result.output + result.stderr and "count" in result.stderr

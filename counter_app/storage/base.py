@@ -10,8 +10,8 @@ from datetime import date, timedelta
 Counts = dict[int, dict[str, int]]
 """Counts per day: ``{20261127: {"PAGEVIEW": 3}}``."""
 
-Write = tuple[int, str, int]
-"""One counter to write: ``(day, event, count)``."""
+Write = tuple[int, str, int] | tuple[int, str, int, int | None]
+"""One counter to write: ``(day, event, count)``, or with the day's visitors of the event (``None``: none given)."""
 
 FIRST_DAY, LAST_DAY = 10101, 99991231
 """The first and last day a store keeps (00010101 and 99991231); other keys are bookkeeping, never returned by reads."""
@@ -125,6 +125,8 @@ class Storage(ABC):
     ) -> None:
         """Add (or with ``replace``, set) many counters; one (day, event) at most once.
 
+        A row's visitors, when given, are set (never added: two visitor figures do not add up to visitors).
+
         ``rows`` is read as the writes go, a bounded number at a time, so any number of rows takes
         flat memory. Imports are not capped by ``max_events``.
 
@@ -133,7 +135,7 @@ class Storage(ABC):
         :raises StoreUnavailable: at the first write that fails; earlier ones stay written.
         """
         write = self.set if replace else self.incr
-        for index, (day, event, count) in enumerate(rows):
+        for index, (day, event, count, *_) in enumerate(rows):
             write(day, event, count)
             if done:
                 done([index])

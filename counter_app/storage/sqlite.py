@@ -357,8 +357,10 @@ class SQLiteStorage(Storage):
             # One transaction per chunk: all of its rows are written, or none.
             with self._errors() as conn:
                 with self._transaction(conn):
-                    if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
+                    if conn.executemany(sql, [row[:3] for row in chunk]).rowcount < len(chunk):  # left by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+                    conn.executemany(self._set_visitors_sql, [row[:2] + row[3:] for row in chunk
+                                                              if len(row) > 3 and row[3] is not None])
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
                 done(list(range(start, start + len(chunk))))
