@@ -51,7 +51,7 @@ def available_paths() -> tuple[str, ...]:
 def stand_in(hold: float = HOLD) -> Iterator[Contention]:
     """The contention stand-in, with the environment pointing boto3 (DynamoDB and its streams) at it."""
     with ContentionStore(hold) as found:
-        fake = {"AWS_ENDPOINT_URL_DYNAMODB": found.endpoint, "AWS_ENDPOINT_URL_DYNAMODBSTREAMS": found.endpoint,
+        fake = {"AWS_ENDPOINT_URL_DYNAMODB": found.endpoint, "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": found.endpoint,
                 "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
         with mock.patch.dict(os.environ, fake):
             os.environ.pop("AWS_PROFILE", None)

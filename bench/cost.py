@@ -90,7 +90,9 @@ def measure(size: Size) -> dict:
         runs = {memory: billed(package, server.endpoint, memory, INCREMENTS[size.name])
                 for memory in MEMORY_SIZES[size.name]}
         units = write_units()
-    units["with an id"] = idempotency.capacity()["idempotent_increment_wcu"]  # its own dynalite
+    once = idempotency.capacity()  # its own dynalite
+    units["with an id"] = once["idempotent_increment_wcu"]
+    units["with an id (stream)"] = once["stream_hit_wcu"]
     return {
         "billed_ms": {str(memory): run["billed_ms"] for memory, run in runs.items()},
         "median_ms": {str(memory): run["median_ms"] for memory, run in runs.items()},

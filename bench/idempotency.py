@@ -26,6 +26,7 @@ from tests.moto_server import MotoServer
 
 SCRIPT = ROOT / "bench" / "unique_ids.lua"
 SHAPE = SHAPES["1x4"]  # wrk threads × connections
+STREAM_BATCH = 100  # hits in a busy minute's batch: the event source mapping's BatchSize (deploy/aggregator.py)
 TRANSACTIONAL = 2  # DynamoDB bills a transactional write twice a standard one: 2 WCU per KB per item
 
 
@@ -62,8 +63,10 @@ def dynamodb(size: Size) -> dict:
     tables: moto's TransactWriteItems copies the tables it touches, so it slows as the ids table grows.
     """
     with serving(MotoServer()):
-        sides = {"plain": _on_fresh_tables(False), "id": _on_fresh_tables(True),
-                 "id_no_count": _on_fresh_tables(True, READ_TOKEN="bench-" + "x" * 16)}
+        sides = {"plain": _on_fresh_tables(False), "id": _on_fresh_tables(True, IDEMPOTENT_WRITES="transaction"),
+                 "id_no_count": _on_fresh_tables(True, IDEMPOTENT_WRITES="transaction",
+                                                 READ_TOKEN="bench-" + "x" * 16),
+                 "id_stream": _on_fresh_tables(True, IDEMPOTENT_WRITES="stream")}
         runs = alternate({name: partial(rate, make, 1) for name, make in sides.items()}, size)
     return {
         "server": "moto, one thread (dynalite has no TransactWriteItems); the app called in-process",
@@ -73,6 +76,8 @@ def dynamodb(size: Size) -> dict:
         "id_no_count_per_s": median(runs["id_no_count"]),
         "ratio": compare(runs["id"], runs["plain"]),
         "ratio_no_count": compare(runs["id_no_count"], runs["plain"]),
+        "id_stream_per_s": median(runs["id_stream"]),
+        "ratio_stream": compare(runs["id_stream"], runs["plain"]),
         "runs": runs,
     }
 
@@ -112,9 +117,16 @@ def capacity() -> dict:
         store.client.get_item(TableName=store.table, Key={"Day": {"N": str(DAY)}}, ConsistentRead=True,
                               ProjectionExpression="PAGEVIEW")  # the count the reply shows
         read = meter.units("GetItem")
+        meter.clear()
+        # The stream path: the id record alone (its day, event and item too), one conditional PutItem.
+        store.incr_once(DAY, "PAGEVIEW", str(uuid.uuid4()), now=now, expires=now + 24 * 3600, read=False)
+        stream_put = meter.units("PutItem")
         id_item = item_bytes(claim["Item"])
         day_item = item_bytes(store.client.get_item(TableName=store.table, Key={"Day": {"N": str(DAY)}})["Item"])
     measured = TRANSACTIONAL * (id_units[0] + update_units[0])
+    # The aggregator's share, from DynamoDB's billing rules: one transaction a batch of the checkpoint (under 1 KB)
+    # and the day item, billed double; a busy minute's batches hold BatchSize (100) hits.
+    batch = TRANSACTIONAL * (1 + write_units(day_item))
     return {
         "plain_increment_wcu": plain[0],
         "id_record_bytes": id_item,
@@ -124,6 +136,9 @@ def capacity() -> dict:
         "idempotent_increment_wcu": measured,
         "documented_wcu": TRANSACTIONAL * (write_units(id_item) + write_units(day_item)),
         "count_read_rcu": read[0],
+        "stream_put_wcu": stream_put[0],
+        "aggregator_batch_wcu": batch,
+        "stream_hit_wcu": round(stream_put[0] + batch / STREAM_BATCH, 3),
     }
 
 

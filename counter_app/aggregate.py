@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import boto3
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .storage import StoreUnavailable, TooManyEvents
-from .storage.dynamodb_aggregate import PoisonRecord
+from .storage.base import PoisonRecord
 from .store import get_store
 
 BATCH = 100  # records per batch, as the event source mapping's BatchSize (deploy/aggregator.py)
@@ -115,7 +114,7 @@ def poll(streams: Any, arn: str, logger: logging.Logger, *, follow: bool = False
             name = shard_name(arn, shard["ShardId"])
             done = store._checkpoint(name)  # type: ignore[attr-defined]
             start = {"ShardIteratorType": "TRIM_HORIZON"} if done is None else {
-                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(done)}
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
             iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], **start).get("ShardIterator")
             while iterator:
                 page = streams.get_records(ShardIterator=iterator, Limit=batch)
@@ -141,6 +140,8 @@ def aggregate_command(follow: bool) -> None:
         arn = store.stream_arn()
         if arn is None:
             raise click.ClickException(f"Table {store.ids_table} has no stream: run flask create-table.")
+        import boto3  # only a DynamoDB store gets here: SQLite users never import it
+
         streams = boto3.session.Session().client("dynamodbstreams")
         applied = poll(streams, arn, current_app.logger, follow=follow)
     except StoreUnavailable as exc:

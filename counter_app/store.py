@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .storage import Storage, StoreUnavailable, storage_from_url
+from .storage.base import IDEMPOTENT_WRITES
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
 IDS_TABLE = "counter_ids"  # idempotency keys: <TABLE_PREFIX>_counter_ids
@@ -46,7 +47,10 @@ def create_table_command() -> None:
 def init_app(app: Flask) -> None:
     """Build the store named by ``STORE`` and register its CLI command."""
     options = {"table": table_name(app.config), "ids_table": table_name(app.config, IDS_TABLE)}
+    writes = app.config["IDEMPOTENT_WRITES"]
+    if writes not in IDEMPOTENT_WRITES:
+        raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: " + ", ".join(IDEMPOTENT_WRITES))
     if str(app.config["STORE"]).startswith("dynamodb:"):  # SQLite has one way: a local transaction
-        options["writes"] = app.config["IDEMPOTENT_WRITES"]
+        options["writes"] = writes
     app.extensions["counter.store"] = storage_from_url(app.config["STORE"], **options)
     app.cli.add_command(create_table_command)

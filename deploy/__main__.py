@@ -4,8 +4,8 @@
 - ``wheels``: fill the deploy venv's wheel cache with Lambda builds of its compiled libraries;
 - ``package STAGE``: zip the app and its libraries into dist/counter-STAGE.zip;
 - ``create-table STAGE``: create the stage's table with the function's own environment;
-- ``deploy STAGE``: ``check``, ``create-table``, then ``zappa deploy`` (or ``update``) from the staged app, then
-  throttling and log retention;
+- ``deploy STAGE``: ``check``, ``create-table``, then ``zappa deploy`` (or ``update``) from the staged app with the
+  ids stream as an event source, then throttling, log retention, and the stream's mapping and failure queue;
 - ``bill``: the worst-case monthly bill of every stage, as docs/deploying.md quotes it.
 """
 
@@ -15,7 +15,7 @@ import sys
 
 import boto3
 
-from . import checks, cost, guardrails, wheels
+from . import aggregator, checks, cost, guardrails, wheels
 from .package import package, run, runtime_matches, staged, zappa
 from .stages import ROOT, function_environment, function_name, isolated, stage_environment, stage_settings
 
@@ -39,9 +39,10 @@ def deploy(stage: str) -> None:
     runtime_matches(stage)
     create_table(stage)
     config = stage_settings(stage)
-    with staged(stage, function_environment(stage)) as (app, settings):
+    stream = aggregator.stream_arn(stage)
+    with staged(stage, function_environment(stage), aggregator.events(stream)) as (app, settings):
         zappa("update" if _deployed(stage, config["aws_region"]) else "deploy", stage, "-s", str(settings), app=app)
-    for done in guardrails.apply(stage):
+    for done in [*guardrails.apply(stage), *aggregator.wire(stage, stream)]:
         print(done)
 
 

@@ -37,11 +37,14 @@ def app_files(root: Path = ROOT) -> list[Path]:
 
 
 @contextmanager
-def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator[tuple[Path, Path]]:
+def staged(
+    stage: str, environment: Mapping[str, str] | None = None, events: list[dict] | None = None
+) -> Iterator[tuple[Path, Path]]:
     """A private temporary folder: the app's files in ``app/``, and the stage's Zappa settings beside it.
 
     :param environment: the function's environment, secrets included; written only to the settings file,
         which is outside ``app/`` (so never zipped), readable by this user alone, and deleted afterwards.
+    :param events: Zappa ``events`` known only at deploy time (the ids stream's, whose ARN the table gives).
     :return: the app folder (Zappa's working folder) and the settings file (``zappa -s``).
     """
     config = stage_settings(stage)
@@ -51,6 +54,8 @@ def staged(stage: str, environment: Mapping[str, str] | None = None) -> Iterator
     config["callbacks"] = {**config.get("callbacks", {}), "zip": "deploy.callbacks.zip_built"}
     if environment is not None:
         config["aws_environment_variables"] = dict(environment)
+    if events:
+        config["events"] = [*config.get("events", []), *events]
     with tempfile.TemporaryDirectory(prefix=f"counter-{stage}-") as folder:
         app = Path(folder) / "app"
         for name in app_files():

@@ -25,7 +25,10 @@ ARCHITECTURES = ("x86_64", "arm64")
 # A new kind (an idempotent increment's transaction, say) is a new key here and in the measurement.
 WRITES = {"small day item": "an established name, the day item at a few names",
           "full day item": "an established name, the day item at its 4 KB budget",
-          "with an id": "what counter.js sends: the id's record and the count in one transaction, billed double"}
+          "with an id": "COUNTER_IDEMPOTENT_WRITES=transaction: the id's record and the count in one transaction, "
+                        "billed double",
+          "with an id (stream)": "what counter.js sends, by default: the id record's PutItem, and a 100th of the "
+                                 "aggregator's transaction of a batch (the checkpoint and the day item, billed double)"}
 DEFAULT = {"front door": "HTTP API", "architecture": "arm64", "write": "small day item"}
 SEED = {"front door": "REST API", "architecture": "x86_64", "memory": 256, "write": "small day item"}
 SNAP_START_RESTORE = 0.0001397998  # per GB restored (Python); caching is PRICES["snap_start_cache"]
@@ -118,15 +121,17 @@ def summary(inputs: dict[str, Any] | None = None) -> str:
     memory = default_memory()
     ours, theirs = default(inputs, memory), seed(inputs)
     full = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "full day item")
-    once = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "with an id")
+    once = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "with an id (stream)")
+    tied = per_million(inputs, DEFAULT["front door"], DEFAULT["architecture"], memory, "with an id")
     lines = [
         f"- **Default** (HTTP API, arm64, {memory} MB, an established name): **${ours:.3f}** per million counted "
         f"events; **${full:.3f}** when the day item is full ({inputs['write_units']['full day item']:g} write units).",
         f"- **Seed** (REST API, x86_64, 256 MB, one UpdateItem): **${theirs:.3f}** per million.",
         f"- The default costs **{ours / theirs:.0%}** of the seed's architecture (goal: at most 45%).",
         f"- **Counted exactly once** (the default with an `id`, as `counter.js` sends every hit): "
-        f"**${once:.3f}** per million ({inputs['write_units']['with an id']:g} write units), {once / theirs:.0%} of "
-        "the seed, which could not be retried safely at any price.",
+        f"**${once:.3f}** per million ({inputs['write_units']['with an id (stream)']:g} write units), "
+        f"{once / theirs:.0%} of the seed, which could not be retried safely at any price; "
+        f"${tied:.3f} with COUNTER_IDEMPOTENT_WRITES=transaction ({inputs['write_units']['with an id']:g} write units).",
         f"- SnapStart (prod, {memory} MB): ${snap_start_month(memory):.2f} a month per cached version, and "
         f"${snap_start_restore(memory) * 1000:.3f} per thousand restores.",
     ]

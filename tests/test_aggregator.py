@@ -12,7 +12,8 @@ from botocore.exceptions import ReadTimeoutError
 
 from counter_app.aggregate import bisect, handler
 from counter_app.logs import JsonFormatter
-from counter_app.storage.dynamodb_aggregate import PoisonRecord, checkpoint_key
+from counter_app.storage.base import PoisonRecord
+from counter_app.storage.dynamodb_aggregate import checkpoint_key
 from counter_app.store import get_store
 from tests.conftest import TODAY, dynalite_app
 from tests.streams import shard_records
@@ -78,6 +79,12 @@ def test_the_stream_is_added_up_once_ignoring_removals_and_transaction_ids(strea
     assert counts(app) == {"PAGEVIEW": 3, "SIGNUP": 1}
 
 
+def after_transactions(store, fault) -> None:
+    """Call ``fault`` once each ``TransactWriteItems`` of ``store`` was answered (applied), before the caller hears."""
+    store.client.meta.events.register("after-call.dynamodb.TransactWriteItems",
+                                      lambda http_response, parsed, model, **_: fault())
+
+
 def test_killed_after_its_write_the_batch_delivered_again_adds_nothing(stream):
     app, hit = stream
     for _ in range(5):
@@ -85,15 +92,15 @@ def test_killed_after_its_write_the_batch_delivered_again_adds_nothing(stream):
     with app.app_context():
         store = get_store()
         shard, records = shard_records(store)
+        killed = [True]
 
-        def crash(http_response, parsed, model, **_):
-            if model.name == "TransactWriteItems":
+        def crash():
+            if killed.pop() if killed else False:
                 raise SystemExit("killed after the write")  # the function dies before it returns: Lambda retries
 
-        store.client.meta.events.register("after-call.dynamodb.TransactWriteItems", crash)
+        after_transactions(store, crash)
         with pytest.raises(SystemExit):
             store.aggregate(shard, records)
-        store.client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", crash)
         assert counts(app) == {"PAGEVIEW": 5}  # the write was in
         for half in (records[:2], records[2:], records):  # bisected, then whole again
             assert store.aggregate(shard, half) == 0
@@ -109,12 +116,12 @@ def test_a_reply_lost_on_the_batch_transaction_is_read_back_not_applied_twice(st
         shard, records = shard_records(store)
         lost = []
 
-        def lose(http_response, parsed, model, **_):
+        def lose():
             if not lost:
-                lost.append(model.name)
+                lost.append("TransactWriteItems")
                 raise ReadTimeoutError(endpoint_url="moto")  # applied, and the reply never came
 
-        store.client.meta.events.register("after-call.dynamodb.TransactWriteItems", lose)
+        after_transactions(store, lose)
         # Applied by the attempt whose reply was lost; the checkpoint, read again, says so, and nothing is resent.
         assert store.aggregate(shard, records) == 0
         assert lost == ["TransactWriteItems"]

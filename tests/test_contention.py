@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from counter_app.storage.dynamodb import _unapplied
+from counter_app.storage.dynamodb_calls import unapplied as _unapplied
 from tests.conftest import TODAY, dynalite_app
 from tests.contention import ONGOING, Contention, ContentionStore
 from tests.moto_server import MotoServer
@@ -179,7 +179,7 @@ def test_write_units_are_those_of_applied_writes(stand_in, tables):
 def counter(stand_in, monkeypatch):
     """The counter on tables of its own behind a stand-in whose transactions hold 1.5 s (the same moto)."""
     with Contention(f"http://{stand_in.upstream}", hold=1.5) as slow:
-        app = dynalite_app(slow, monkeypatch)
+        app = dynalite_app(slow, monkeypatch, IDEMPOTENT_WRITES="transaction")
         client = boto3.client("dynamodb", endpoint_url=slow.endpoint, config=NO_RETRIES)
         yield slow, app, client, app.extensions["counter.store"]
 

@@ -259,6 +259,26 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     assert [(g["logGroupName"], g["retentionInDays"]) for g in group] == [
         (f"/aws/lambda/{name}", config["log_retention_days"])]
 
+    # The aggregator: the ids table streams new images into the function (prod: its SnapStart alias), in
+    # batches that are bisected on error, with a queue for what still fails.
+    ids = aws("dynamodb", moto_endpoint).describe_table(TableName=f"{STAGES[stage]}_counter_ids")["Table"]
+    assert ids["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    stream = ids["LatestStreamArn"]
+    (mapping,) = lambdas.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
+    sqs = aws("sqs", moto_endpoint)
+    queue = sqs.get_queue_url(QueueName=f"{name}-aggregator-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": queue_arn}}
+    assert {key: mapping[key] for key in ("BatchSize", "MaximumBatchingWindowInSeconds", "BisectBatchOnFunctionError",
+                                          "MaximumRetryAttempts", "TumblingWindowInSeconds", "StartingPosition")} == {
+        "BatchSize": 100, "MaximumBatchingWindowInSeconds": 1, "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": 10, "TumblingWindowInSeconds": 60, "StartingPosition": "TRIM_HORIZON"}
+    (asked,) = [body for body in recorded(moto_recording, "PUT", f"/2015-03-31/event-source-mappings/{mapping['UUID']}")
+                or recorded(moto_recording, "POST", "/2015-03-31/event-source-mappings/")
+                if body.get("DestinationConfig")][-1:]
+    assert asked["FunctionName"] == target  # the function itself for dev, the alias that API Gateway calls for prod
+    assert f"The stream {stream} feeds {target}" in out
+
     iam = aws("iam", moto_endpoint)
     role = f"counter-{stage}-ZappaLambdaExecutionRole"
     assert function["Role"].endswith(f":role/{role}")
@@ -278,6 +298,9 @@ def test_deploy_status_undeploy(project, moto_endpoint, moto_recording, stage, m
     shipped = zipfile.ZipFile(io.BytesIO(next(iter(zips.values()))))
     assert [n for n in shipped.namelist() if TOKEN.encode() in shipped.read(n)] == []
     assert "DEBUG=False" in shipped.read("zappa_settings.py").decode()
+    # Zappa's handler sends the stream's records to the aggregator by this mapping of the stream's ARN.
+    assert f"AWS_EVENT_MAPPING={{'{stream}': ['counter_app.aggregate.handler']}}" in shipped.read(
+        "zappa_settings.py").decode()
     assert "counter_app/__init__.py" in shipped.namelist()
     assert "counter_app/__pycache__/counting.cpython-313.pyc" in shipped.namelist()  # the post-package step's zip
     assert "markupsafe/_speedups.cpython-313-aarch64-linux-gnu.so" in shipped.namelist()

@@ -28,6 +28,7 @@ import pytest
 
 from counter_app import create_app
 from counter_app.store import get_store
+from tests.conftest import aggregated, on_stream
 from tests.contention import Contention, ContentionStore
 from tests.gunicorn import Gunicorn
 from tests.moto_server import MotoServer
@@ -192,11 +193,40 @@ class Dynamo:
     stand_in: Contention | None = None
 
 
-@pytest.fixture(params=["moto", "contention"])
+class Aggregating:
+    """``flask aggregate --follow`` as a supervisor runs it: polled in a thread, started again after a failure."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.stop = threading.Event()
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Aggregating:
+        if on_stream(self.app):
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                aggregated(self.app)
+            except AssertionError:
+                self.failures += 1  # the store was paused or lost a reply: nothing is lost, the next poll goes on
+            self.stop.wait(0.5)
+
+
+@pytest.fixture(params=["moto-transaction", "contention-transaction", "moto-stream", "contention-stream"])
 def moto(request, monkeypatch):
     """A single-threaded moto of its own (it gets paused), alone or behind the contention stand-in, with the
-    counter's tables made in it."""
-    if request.param == "moto":
+    counter's tables made in it; ids written in one transaction with their count, or as stream records."""
+    where, writes = request.param.split("-")
+    if where == "moto":
         server = MotoServer().start()
         store, stopping = Dynamo(server, server.endpoint), server
     else:
@@ -204,7 +234,9 @@ def moto(request, monkeypatch):
         stand_in = stopping.__enter__()
         store = Dynamo(stopping.moto, stand_in.endpoint, stand_in)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", store.endpoint)
-    app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": f"T{uuid.uuid4().hex[:12]}"})
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", store.server.endpoint)
+    app = create_app({"STORE": "dynamodb://", "TABLE_PREFIX": f"T{uuid.uuid4().hex[:12]}",
+                      "IDEMPOTENT_WRITES": writes})
     with app.app_context():
         get_store().create()
     yield store, app
@@ -213,17 +245,24 @@ def moto(request, monkeypatch):
         conflicts = {f"{operation} {outcome}": number for (operation, outcome), number in store.stand_in.calls.items()
                      if outcome != "ok"}
         print(f"contention stand-in refused or cancelled: {json.dumps(conflicts)}")
-        # DynamoDB would have refused some of these transactions; the counter retried them and stayed exact.
-        assert store.stand_in.count("TransactWriteItems", "conflict") > 0
+        if writes == "transaction":
+            # DynamoDB would have refused some of these transactions; the counter retried them and stayed exact.
+            assert store.stand_in.count("TransactWriteItems", "conflict") > 0
+        else:
+            # No hit is a transaction: no id record is ever held, and the aggregator's batches went through.
+            assert store.stand_in.count("PutItem", "conflict") == 0
+            assert store.stand_in.count("TransactWriteItems") > 0
 
 
 def on_dynamodb(app, endpoint: str) -> dict[str, str]:
     """The environment of a gunicorn serving ``app``'s tables at ``endpoint``."""
     return {"COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": app.config["TABLE_PREFIX"],
-            "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+            "COUNTER_IDEMPOTENT_WRITES": app.config["IDEMPOTENT_WRITES"], "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
 
 
 def dynamodb_total(app) -> int:
+    """What the store holds once every id written has been aggregated (the stream path's last poll)."""
+    aggregated(app)
     with app.app_context():
         return sum(events.get(EVENT, 0) for _, events in get_store().dump())
 
@@ -239,7 +278,8 @@ def test_dynamodb_the_store_paused(moto, tmp_path):
             time.sleep(3)
             server.resume()
 
-    load, _ = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, pause)
+    with Aggregating(app):
+        load, _ = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, pause)
     numbers = check("DynamoDB (moto), store SIGSTOPped 3 s twice", load, dynamodb_total(app))
     # The calls the app gave up on were applied once the store went on: their retries were duplicates.
     assert numbers["503"] > 0 and numbers["duplicates"] > 0
@@ -247,14 +287,17 @@ def test_dynamodb_the_store_paused(moto, tmp_path):
 
 def test_dynamodb_replies_lost_after_the_write(moto, tmp_path):
     store, app = moto
-    load, front = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, lose_replies)
+    with Aggregating(app):
+        load, front = run(on_dynamodb(app, store.endpoint), tmp_path / "gunicorn.log", 400, lose_replies)
     numbers = check("DynamoDB (moto), replies dropped and workers killed", load, dynamodb_total(app), front.dropped)
     assert numbers["applied_unheard"] > 0 and numbers["lost"] > numbers["applied_unheard"]
 
 
 def test_dynamodb_the_read_timeout_after_the_write_was_applied(moto, tmp_path):
     store, app = moto
-    with Proxy(urlsplit(store.endpoint).port, marker=b"TransactWriteItems") as back:
+    # The write that carries the id: the transaction, or on the stream path the id record's PutItem.
+    marker = b"DynamoDB_20120810.PutItem" if on_stream(app) else b"TransactWriteItems"
+    with Proxy(urlsplit(store.endpoint).port, marker=marker) as back, Aggregating(app):
 
         def late_replies(load: Load, gunicorn: Gunicorn, front: Proxy) -> None:
             for acked in (100, 200, 300):

@@ -97,3 +97,11 @@ def test_a_table_name_dynamodb_refuses_stops_the_start(monkeypatch, name, value)
     monkeypatch.setenv(f"COUNTER_{name}", value)
     with pytest.raises(ValueError, match="COUNTER_TABLE_PREFIX and COUNTER_TABLE make the table name"):
         create_app({"STORE": "dynamodb://"})
+
+
+@pytest.mark.parametrize("value", ["streams", "", "1", "Transaction"])
+def test_an_unknown_way_of_writing_ids_stops_the_start_on_every_store(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("COUNTER_IDEMPOTENT_WRITES", value)
+    for store in (f"sqlite:///{tmp_path}/s.sqlite3", "dynamodb://"):
+        with pytest.raises(ValueError, match="^COUNTER_IDEMPOTENT_WRITES=.* must be one of: stream, transaction"):
+            create_app({"STORE": store})

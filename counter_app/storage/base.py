@@ -19,6 +19,9 @@ FIRST_DAY, LAST_DAY = 10101, 99991231
 MAX_COUNT = 2**63 - 1
 """The largest count: SQLite's INTEGER limit, and what an export may hold and an import accepts."""
 
+IDEMPOTENT_WRITES = ("stream", "transaction")
+"""How DynamoDB writes an increment with an id: its record alone, added up by the aggregator; or with the count."""
+
 KNOWN_DAYS = 7
 """A name counted on one of this many days before a day is known to that day: the cap never refuses it."""
 
@@ -41,6 +44,10 @@ class StoreUnavailable(Exception):
 
 class TooManyEvents(Exception):
     """The day already holds as many distinct events as it may: a new name is refused."""
+
+
+class PoisonRecord(ValueError):
+    """A record of the ids stream that carries an event but cannot be applied: it is never dropped silently."""
 
 
 class CounterAtLimit(TooManyEvents):

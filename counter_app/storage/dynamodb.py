@@ -10,12 +10,12 @@ from __future__ import annotations
 from .base import Storage
 from .dynamodb_aggregate import Aggregator
 from .dynamodb_bulk import EVENTS_PER_UPDATE, IMPORTS, Bulk
-from .dynamodb_calls import ATTEMPTS, EXPIRES, ID, THROTTLED, WRITES
+from .dynamodb_calls import ATTEMPTS, EXPIRES, ID, THROTTLED
 from .dynamodb_reads import Reads
 from .dynamodb_tables import HEALTH_KEY, Tables
 from .placement import KEY
 
-__all__ = ["ATTEMPTS", "EVENTS_PER_UPDATE", "EXPIRES", "HEALTH_KEY", "ID", "IMPORTS", "KEY", "THROTTLED", "WRITES",
+__all__ = ["ATTEMPTS", "EVENTS_PER_UPDATE", "EXPIRES", "HEALTH_KEY", "ID", "IMPORTS", "KEY", "THROTTLED",
            "DynamoDBStorage"]
 
 

@@ -18,11 +18,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, StoreUnavailable
+from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, PoisonRecord, StoreUnavailable
 from .dynamodb_calls import cancellation
 from .dynamodb_visitors import VISIT, visitors_key
 from .dynamodb_writes import DAY, EVENT, TARGET, Writes
-from .placement import Updates, newcomers
+from .placement import newcomers
 
 CHECKPOINTS = 10**15  # a shard's checkpoint item is Day = CHECKPOINTS + a hash of its id: never a day
 SHARD, SEQUENCE = "shard", "sequence"  # lower case: never an event's name
@@ -30,10 +30,6 @@ MOST_ITEMS = 99  # TransactWriteItems takes 100 items: one is the checkpoint
 EVENTS_PER_ITEM = 50  # keeps an item's update expression far below DynamoDB's 4 KB limit
 ATTEMPTS = 5  # a batch's transaction, read again after a conflict, a lost reply or a moved name
 NAME = re.compile(r"[A-Z0-9_.:/-]{1,64}")  # what params.event_name lets through
-
-
-class PoisonRecord(ValueError):
-    """A stream record that carries an event but cannot be applied: it is never dropped silently."""
 
 
 @dataclass(frozen=True)
@@ -46,16 +42,17 @@ class Hit:
     target: int
 
 
-def hits(records: Iterable[Mapping[str, Any]]) -> tuple[list[Hit], int]:
-    """The hits and visitors among stream ``records`` and the highest sequence number of them all.
+def hits(records: Iterable[Mapping[str, Any]]) -> tuple[list[Hit], str]:
+    """The hits and visitors among stream ``records`` and the highest sequence number of them all, as written.
 
     :raises PoisonRecord: naming the first record that carries an event but cannot be applied.
     """
-    found, last = [], 0
+    found, last = [], ""
     for record in records:
         stream = record["dynamodb"]
         sequence = int(stream["SequenceNumber"])
-        last = max(last, sequence)
+        if not last or sequence > int(last):
+            last = stream["SequenceNumber"]  # kept as written: GetShardIterator takes it back as a string
         image = stream.get("NewImage", {})
         # INSERT is a new id; MODIFY an expired one sent again (its record is put over the old one).
         if record.get("eventName") not in ("INSERT", "MODIFY") or EVENT not in image:
@@ -91,9 +88,9 @@ class Aggregator(Writes):
             return 0
         for _ in range(ATTEMPTS):
             done = self._checkpoint(shard)
-            if done is not None and done >= last:
+            if done is not None and int(done) >= int(last):
                 return 0  # applied already: a batch delivered again
-            todo = [hit for hit in found if done is None or hit.sequence > done]
+            todo = [hit for hit in found if done is None or hit.sequence > int(done)]
             try:
                 self._apply(shard, done, last, todo)
                 return sum(1 for hit in todo if hit.target)  # hits; visitors are not hits
@@ -106,12 +103,12 @@ class Aggregator(Writes):
                     raise
         raise StoreUnavailable(f"the batch of shard {shard} up to {last} was not applied", transient=True)
 
-    def _checkpoint(self, shard: str) -> int | None:
+    def _checkpoint(self, shard: str) -> str | None:
         """The last sequence number applied from ``shard``, ``None`` before its first batch."""
         item = self._get_item(checkpoint_key(shard), SEQUENCE)
-        return int(item[SEQUENCE]["S"]) if SEQUENCE in item else None
+        return item[SEQUENCE]["S"] if SEQUENCE in item else None
 
-    def _apply(self, shard: str, done: int | None, last: int, todo: list[Hit]) -> None:
+    def _apply(self, shard: str, done: str | None, last: str, todo: list[Hit]) -> None:
         """One transaction: the sums of ``todo`` and the checkpoint moved from ``done`` to ``last``."""
         sums: dict[int, dict[str, int]] = {}
         seen: dict[int, dict[str, int]] = {}
@@ -125,12 +122,12 @@ class Aggregator(Writes):
         mark = {"TableName": self.table, "Key": {"Day": {"N": str(checkpoint_key(shard))}},
                 "UpdateExpression": "SET #s = :s, #shard = :shard",
                 "ExpressionAttributeNames": {"#s": SEQUENCE, "#shard": SHARD},
-                "ExpressionAttributeValues": {":s": {"S": str(last)}, ":shard": {"S": shard}}}
+                "ExpressionAttributeValues": {":s": {"S": last}, ":shard": {"S": shard}}}
         if done is None:
             mark["ConditionExpression"] = "attribute_not_exists(#s)"
         else:
             mark["ConditionExpression"] = "#s = :done"
-            mark["ExpressionAttributeValues"][":done"] = {"S": str(done)}
+            mark["ExpressionAttributeValues"][":done"] = {"S": done}
         items = [{"Update": mark}, *({"Update": self._sum(key, events)} for key, events in sums.items()),
                  *({"Update": self._add_visitors(key, events)} for key, events in seen.items())]
         with self._errors():
@@ -168,17 +165,9 @@ class Aggregator(Writes):
 
     def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
         """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""
-        day = abs(key)
         for event in events:
-            placed: list[int] = []
-
-            def send(update: Any) -> dict[str, Any] | None:
-                reply = self._send(update)
-                placed.append(update.key)
-                return reply
-
-            self._count(Updates(day, event, 0), None, send)  # admitted already: no cap
-            found = [Hit(hit.sequence, hit.day, event, placed[-1]) if (hit.target, hit.event) == (key, event) else hit
+            now = self._place(abs(key), event, None)  # admitted already: no cap
+            found = [Hit(hit.sequence, hit.day, event, now) if (hit.target, hit.event) == (key, event) else hit
                      for hit in found]
         return found
 

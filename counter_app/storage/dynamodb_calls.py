@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, NoCredentialsError, NoRegionError
 from botocore.exceptions import ConnectionError as NotConnected
 
-from .base import StoreUnavailable, TooManyEvents
+from .base import IDEMPOTENT_WRITES, StoreUnavailable, TooManyEvents
 from .placement import KEY, Views
 
 BATCH_SIZE = 100  # BatchGetItem's limit on keys per call
@@ -31,7 +31,6 @@ UNAPPLIED_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThrou
 TRANSIENT = UNAPPLIED | {"InternalServerError", "ServiceUnavailable"}
 ID = "Id"  # the ids table's key (S): an increment's idempotency key
 EXPIRES = "expires"  # the ids table's TTL attribute, in seconds since the epoch
-WRITES = ("stream", "transaction")  # how an idempotent increment is written: COUNTER_IDEMPOTENT_WRITES
 
 # botocore's own retries would resend an ADD whose reply timed out, which
 # DynamoDB may already have applied, so every call is sent once and _call
@@ -50,15 +49,16 @@ class DynamoDBCalls:
 
     :param table: the counters table, ``<prefix>_counters``.
     :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, keyed by ``Id`` (S).
-    :param writes: how an idempotent increment is written, one of :data:`WRITES`.
+    :param writes: how an idempotent increment is written, one of :data:`.base.IDEMPOTENT_WRITES`.
     """
 
     def __init__(
         self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids",
         writes: str = "stream", sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if writes not in WRITES:
-            raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={writes!r} must be one of: {', '.join(WRITES)}")
+        if writes not in IDEMPOTENT_WRITES:
+            raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: "
+                             + ", ".join(IDEMPOTENT_WRITES))
         self.table = table
         self.ids_table = ids_table
         self.writes = writes

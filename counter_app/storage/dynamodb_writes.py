@@ -124,15 +124,18 @@ class Writes(Visits):
             return day
         if event in view.in_newcomers:
             return newcomers(day)
+        return self._place(day, event, max_events)
+
+    def _place(self, day: int, event: str, max_events: int | None) -> int:
+        """Put ``event`` where the plain path would count it on ``day`` (an ``ADD`` of 0); the item's key."""
         placed: list[int] = []
 
         def send(update: Update) -> dict[str, Any] | None:
-            reply = self._send(update)
             placed.append(update.key)
-            return reply
+            return self._send(update)
 
         self._count(Updates(day, event, 0), max_events, send)
-        return placed[-1]
+        return placed[-1]  # the last update sent is the one that counted: _count raises otherwise
 
     def _count(
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None]
