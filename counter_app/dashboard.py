@@ -47,11 +47,17 @@ def dashboard() -> Response:
     group = chosen or automatic
     summary = totals.summarize(first, last, wanted)
     before = _allowed(ranges.previous(span, today))
-    earlier = totals.summarize(*before, wanted)["totals"] if before else None
+    earlier = totals.summarize(*before, wanted) if before else None
     shown = periods.regroup(summary, group, today)
     ranked = chart.ranked_events(summary["totals"])
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
-    table = _table(summary["totals"], earlier)
+    table = _table(summary["totals"], earlier and earlier["totals"])
+    visitors = totals.VISITORS in summary
+    if visitors:  # side by side with the views, each compared with the range before
+        seen = _table(summary[totals.VISITORS], earlier and earlier[totals.VISITORS])
+        by_event = {row["event"]: row for row in seen}
+        table = [{**row, "visitors": by_event.get(row["event"], _table({row["event"]: 0}, None)[0])}
+                 for row in table]
     focus = {"group": chosen} if chosen else {}
     page = render_template(
         "dashboard.html",
@@ -61,6 +67,7 @@ def dashboard() -> Response:
         title=f"{GROUP_NAMES[group]} counts, {_label(span)}",
         compared=_label(before) if before else None,
         summary=summary,
+        visitors=visitors,
         charts=[chart.draw(shown, coloured, group, frame) for frame in (chart.WIDE, chart.NARROW)],
         multiples=_multiples(shown, group, table[: len(ranked)], dict(coloured),
                              lambda event: _url(span, e=event, **focus)),

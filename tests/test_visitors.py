@@ -12,6 +12,7 @@ from flask import request
 from counter_app import create_app, snapstart, visitors
 from counter_app.store import get_store
 from tests.conftest import NOW, TODAY, dynalite_app
+from tests.test_dashboard import row
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -272,3 +273,31 @@ def test_export_carries_visitors_and_import_sets_them_and_old_files_still_import
     (tmp_path / "bad.csv").write_text(f"day,event,count,visitors\n{TODAY},A,1\n{TODAY},B,1,-1\n")
     result = runner.invoke(args=["import", str(tmp_path / "bad.csv")])
     assert result.exit_code == 1 and "four fields" in result.output + result.stderr and "count" in result.stderr
+
+
+def test_the_dashboard_shows_views_and_visitors_side_by_side_with_the_range_before(site):
+    app, clock = site
+    clock.now = NOW - timedelta(days=30)  # in the range before the default 30 days
+    hit(app)
+    seen(app, 20261028)
+    clock.now = NOW
+    for agent in (FIREFOX, FIREFOX, CHROME):
+        hit(app, agent=agent)
+    seen(app)
+    html = app.test_client().get("/dashboard").get_data(as_text=True)
+    assert row(html, "PAGEVIEW") == ["PAGEVIEW", "3", "1", "▲ +200%", "2", "1", "▲ +100%"]  # views, then visitors
+    assert "not the number of unique people" in html
+
+
+def test_the_badge_shows_views_or_visitors(tmp_path):
+    app = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": lambda: NOW})
+    for agent in (FIREFOX, FIREFOX, CHROME):
+        hit(app, agent=agent)
+    client = app.test_client()
+    assert "PAGEVIEW: 3 / 30d" in client.get("/badge.svg?e=PAGEVIEW").get_data(as_text=True)
+    assert "PAGEVIEW: 3 / 30d" in client.get("/badge.svg?e=PAGEVIEW&show=views").get_data(as_text=True)
+    assert "PAGEVIEW: 2 visitors / 7d" in client.get("/badge.svg?e=PAGEVIEW&show=visitors&days=7").get_data(as_text=True)
+    assert client.get("/badge.svg?e=PAGEVIEW&show=people").status_code == 400
+    off = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/o.sqlite3", "VISITORS": False})
+    reply = off.test_client().get("/badge.svg?e=PAGEVIEW&show=visitors")
+    assert reply.status_code == 400 and "COUNTER_VISITORS" in reply.json["error"]
