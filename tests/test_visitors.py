@@ -12,7 +12,9 @@ from flask import request
 from counter_app import create_app, snapstart, visitors
 from counter_app.store import get_store
 from tests.conftest import NOW, TODAY, dynalite_app
+from tests.lambda_package import STAGES, new_event
 from tests.test_dashboard import row
+from tests.test_lambda_package import SHAPES, function, stage_of  # noqa: F401 (function: the packaged handler)
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -301,3 +303,20 @@ def test_the_badge_shows_views_or_visitors(tmp_path):
     off = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/o.sqlite3", "VISITORS": False})
     reply = off.test_client().get("/badge.svg?e=PAGEVIEW&show=visitors")
     assert reply.status_code == 400 and "COUNTER_VISITORS" in reply.json["error"]
+
+
+@pytest.mark.parametrize("shape", ["http-api", "rest-api"])
+def test_through_the_packaged_handler_the_gateways_source_ip_is_the_visitor_not_x_forwarded_for(
+        function, tables, shape):
+    """Zappa sets REMOTE_ADDR from X-Forwarded-For (addresses[-2]): a client writing it must make no new visitor."""
+    event, stage = new_event(), stage_of(function)
+    for n, source in enumerate(["203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.20"]):
+        sent = SHAPES[shape](stage, "GET", "/", {"e": event}, headers={"X-Forwarded-For": f"192.0.2.{n}, {source}"})
+        context = sent["requestContext"]
+        (context["http"] if "http" in context else context["identity"])["sourceIp"] = source
+        reply = function.invoke(sent)
+        assert reply["statusCode"] == 200, reply
+    today = datetime.now(timezone.utc).strftime("%Y%m%d")
+    ids = tables.scan(TableName=f"{STAGES[stage]}_counter_ids")["Items"]
+    records = [item["Id"]["S"] for item in ids if item["Id"]["S"].startswith(f"v#{today}#{event}#")]
+    assert len(records) == 2  # two addresses, whatever the header said

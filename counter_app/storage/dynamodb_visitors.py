@@ -24,6 +24,7 @@ VISITORS = 10**9  # Day = VISITORS + yyyyMMdd (and its negative): never a day, n
 VISIT = "visit"  # a visitor record's mark (N 1), lower case: never an event's name
 SALT = "salt"  # a salt item's bytes (B)
 STALE_SALTS = 3  # days before the new one whose salts its first use deletes
+SEEN_HERE = 100_000  # visitor records this process knows are stored, for the newest day only: a repeat costs no write
 
 
 def visitors_key(day: int, in_day: bool) -> int:
@@ -45,16 +46,36 @@ def visitor_record(table: str, day: int, event: str, visitor: Visitor) -> dict[s
 class Visits(DynamoDBCalls):
     """Record visitors, keep the days' salts, read the days' visitors."""
 
+    _seen_here: tuple[int, set[str]] = (0, set())
+
     def _visit(self, day: int, event: str, visitor: Visitor | None) -> None:
-        """Put ``visitor``'s record for (``day``, ``event``) unless it is there: seen already today."""
+        """Put ``visitor``'s record for (``day``, ``event``) unless it is there: seen already today.
+
+        A record this process saw stored is not put again (a failed conditional put still costs a write unit).
+        """
         if visitor is None:
+            return
+        record = visitor_record(self.ids_table, day, event, visitor)
+        known_day, known = self._seen_here
+        if known_day == day and record["Item"][ID]["S"] in known:
             return
         with self._errors(self.ids_table):
             try:
-                self._call("put_item", **visitor_record(self.ids_table, day, event, visitor))
+                self._call("put_item", **record)
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                     raise
+        if known_day != day:
+            if day < known_day:
+                return
+            known = set()  # a new day: yesterday's hashes leave memory with it
+            self._seen_here = (day, known)
+        if len(known) < SEEN_HERE:
+            known.add(record["Item"][ID]["S"])
+
+    def after_restore(self) -> None:
+        super().after_restore()
+        self._seen_here = (0, set())
 
     def salt(self, day: int, *, now: int, expires: int) -> bytes:
         key = f"salt#{day}"
