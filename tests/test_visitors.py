@@ -13,6 +13,9 @@ from counter_app import create_app, snapstart, visitors
 from counter_app.store import get_store
 from tests.conftest import NOW, TODAY, dynalite_app
 from tests.lambda_package import STAGES, new_event
+from tests.live import LiveServer
+from tests.pages import PageSite, page, wait_until
+from tests.test_browser_counting import STAGE, staged, totals, visit
 from tests.test_dashboard import row
 from tests.test_lambda_package import SHAPES, function, stage_of  # noqa: F401 (function: the packaged handler)
 
@@ -320,3 +323,16 @@ def test_through_the_packaged_handler_the_gateways_source_ip_is_the_visitor_not_
     ids = tables.scan(TableName=f"{STAGES[stage]}_counter_ids")["Items"]
     records = [item["Id"]["S"] for item in ids if item["Id"]["S"].startswith(f"v#{today}#{event}#")]
     assert len(records) == 2  # two addresses, whatever the header said
+
+
+def test_in_chromium_from_another_origin_two_visits_are_one_visitor_and_nothing_is_left_in_the_browser(app, browser):
+    log = staged(app)
+    with LiveServer(log) as api, LiveServer(PageSite(page(api.url + STAGE))) as site:
+        for visits in (1, 2):
+            context, tab, errors = visit(browser, site.url)
+            wait_until(lambda: totals(app).get("PAGEVIEW") == visits, what=f"visit {visits}'s PAGEVIEW")
+            assert context.cookies() == [] and errors == []  # none on the page's origin, none on the API's
+            assert tab.evaluate("localStorage.length + sessionStorage.length") == 0
+            context.close()
+    summary = app.test_client().get("/summary").json
+    assert summary["totals"]["PAGEVIEW"] == 2 and summary["visitors"]["PAGEVIEW"] == 1

@@ -280,7 +280,9 @@ class SQLiteStorage(Storage):
     ) -> int:
         """The count and the visitor in one transaction: both or neither."""
         with self._transaction(conn):
-            rows = conn.execute(self._incr_sql, self._incr_args(day, event, amount, max_events)).fetchall()
+            bump = {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount}
+            rows = (conn.execute(self._bump_sql, bump).fetchall()  # a name the day has: no cap to check
+                    or conn.execute(self._incr_sql, self._incr_args(day, event, amount, max_events)).fetchall())
             if not rows:
                 raise self._refusal(conn, day, event, max_events)
             self._see(conn, day, event, visitor)
