@@ -95,6 +95,9 @@ def test_policy_is_least_privilege(stage):
          "Resource": f"arn:aws:dynamodb:{region}:*:table/{table}"},
         # The stream path puts an id record alone; the transaction path puts it inside TransactWriteItems.
         {"Sid": "IdsTable", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": ids},
+        # Visitors: the days' salts are deleted once over (TTL is late), and no other item of the ids table.
+        {"Sid": "OldSalts", "Effect": "Allow", "Action": ["dynamodb:DeleteItem"], "Resource": ids,
+         "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["salt#*"]}}},
         # What the event source mapping reads with the function's role: the ids table's stream, nothing else.
         {"Sid": "IdsStream", "Effect": "Allow", "Action": [
             "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
