@@ -8,6 +8,7 @@ gunicorn on SQLite, visitors on against off, alternating runs.
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -21,7 +22,7 @@ from counter_app.storage import Visitor
 from counter_app.storage.dynamodb_visitors import visitors_key
 from tests.capacity import Meter, item_bytes, write_units
 
-SCRIPT = ROOT / "bench" / "fresh_visitors.lua"
+SCRIPT = ROOT / "bench" / "unique_ids.lua"  # with "agent": every request a new visitor
 SHAPE = SHAPES["1x4"]
 BATCH = 100  # stream records a batch: the event source mapping's BatchSize (deploy/aggregator.py)
 TRANSACTIONAL = 2  # a transactional write is billed twice
@@ -97,14 +98,18 @@ def sqlite(size: Size) -> dict:
             runs = alternate({
                 "off": partial(load, off_url, shape=SHAPE),
                 "on_repeat": partial(load, on_url, shape=SHAPE),
-                "on_new": lambda seconds: load(on_url, seconds, SCRIPT, uuid.uuid4().hex[:8], shape=SHAPE),
+                "on_new": lambda seconds: load(on_url, seconds, SCRIPT, uuid.uuid4().hex[:8], "agent", shape=SHAPE),
             }, size)
+        with sqlite3.connect(f"{tmp}/on.sqlite3") as connection:
+            (stored,) = connection.execute("SELECT SUM(visitors) FROM TEST_counters_visitors").fetchone()
     rps = {name: [run["rps"] for run in side] for name, side in runs.items()}
     return {
         "server": f"{SERVER}; wrk, {SHAPE[0]} thread(s), {SHAPE[1]} connections; two servers, runs alternating",
         "rps": {name: median(values) for name, values in rps.items()},
         "ratio_on_repeat": compare(rps["on_repeat"], rps["off"]),
         "ratio_on_new": compare(rps["on_new"], rps["off"]),
+        "visitors_stored": stored,  # the one repeat visitor and every new one
+        "requests_on_new": sum(run["requests"] for run in runs["on_new"]),
     }
 
 

@@ -171,3 +171,4 @@ def test_visitors_write_units_and_throughput(result):
     assert averaged["off"] < averaged["on_3_hits_a_visitor_repeats_seen_here"] < averaged["on_every_hit_a_new_visitor"]
     assert found["sqlite"]["rps"]["off"] > 0 and found["sqlite"]["rps"]["on_new"] > 0
     assert found["sqlite"]["ratio_on_repeat"] > 0 and found["sqlite"]["ratio_on_new"] > 0
+    assert found["sqlite"]["visitors_stored"] > found["sqlite"]["requests_on_new"] > 0  # each a new visitor
