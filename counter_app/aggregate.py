@@ -23,7 +23,7 @@ from .storage.base import PoisonRecord
 from .store import get_store
 
 BATCH = 100  # records per batch, as the event source mapping's BatchSize (deploy/aggregator.py)
-WINDOW = 1.0  # seconds between polls of a shard that had nothing, as MaximumBatchingWindowInSeconds
+WINDOW = 1.0  # seconds a batch gathers records, and between polls of idle shards: MaximumBatchingWindowInSeconds
 Batch = Sequence[Mapping[str, Any]]
 
 
@@ -123,6 +123,8 @@ def poll(streams: Any, arn: str, logger: logging.Logger, *, follow: bool = False
                 iterator = page.get("NextShardIterator")
                 if not page["Records"]:
                     break  # the shard's end for now; an open shard is read again on the next round
+                if follow and len(page["Records"]) < batch:
+                    sleep(WINDOW)  # the batching window, as the mapping's: fuller batches, fewer transactions
         if not follow:
             return applied
         sleep(WINDOW)
