@@ -87,7 +87,7 @@ def with_visitors(rows: Iterable[Row], days_at_once: int = 100) -> Iterator[Row]
     while chunk := [(day, list(group)) for day, group in itertools.islice(by_day, days_at_once)]:
         seen = get_store().visitors([day for day, _ in chunk])
         for day, group in chunk:
-            yield from ((day, event, count, seen.get(day, {}).get(event, 0)) for _, event, count, *_ in group)
+            yield from ((day, event, count, seen.get(day, {}).get(event, 0)) for _day, event, count, *_more in group)
 
 
 def summary_rows(summary: dict[str, Any]) -> Iterator[Row]:

@@ -37,12 +37,23 @@ class Clock:
 @pytest.fixture(params=["sqlite", "stream"])
 def site(request, tmp_path, monkeypatch):
     """An app with visitors on, on SQLite or on moto's DynamoDB with the stream path, and its clock."""
+    return make_site(request, tmp_path, monkeypatch)
+
+
+def make_site(request, tmp_path, monkeypatch, **config):
+    """:func:`site` with more settings."""
     clock = Clock()
     if request.param == "sqlite":
-        app = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": clock})
+        app = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": clock, **config})
     else:
-        app = dynalite_app(request.getfixturevalue("moto_server"), monkeypatch, CLOCK=clock)
+        app = dynalite_app(request.getfixturevalue("moto_server"), monkeypatch, CLOCK=clock, **config)
     return app, clock
+
+
+@pytest.fixture(params=["sqlite", "stream"])
+def capped(request, tmp_path, monkeypatch):
+    """:func:`site` taking one new name a day."""
+    return make_site(request, tmp_path, monkeypatch, MAX_EVENTS_PER_DAY=1)
 
 
 def hit(app, event: str = "PAGEVIEW", agent: str = FIREFOX, address: str = "198.51.100.7", **headers) -> dict:
@@ -336,3 +347,13 @@ def test_in_chromium_from_another_origin_two_visits_are_one_visitor_and_nothing_
             context.close()
     summary = app.test_client().get("/summary").json
     assert summary["totals"]["PAGEVIEW"] == 2 and summary["visitors"]["PAGEVIEW"] == 1
+
+
+def test_a_hit_refused_for_a_full_day_adds_no_visitor_with_or_without_an_id(capped):
+    app, _ = capped
+    hit(app, "FIRST")
+    client = app.test_client()
+    for query in ({"e": "JUNK"}, {"e": "JUNK", "id": uuid.uuid4().hex}):
+        reply = client.get("/", query_string=query, headers={"User-Agent": CHROME})
+        assert reply.status_code == 409
+    assert seen(app) == {"FIRST": 1}

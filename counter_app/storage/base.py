@@ -183,8 +183,7 @@ class Storage(ABC):
 
     @abstractmethod
     def salt(self, day: int, *, now: int, expires: int) -> bytes:
-        """``day``'s salt: 32 random bytes made on first use and kept until ``expires``; salts expired at ``now``
-        are deleted on the way.
+        """``day``'s salt: 32 random bytes, made on first use, kept until ``expires``; expired salts go on the way.
 
         :raises StoreUnavailable: if the store does not answer.
         """

@@ -34,8 +34,11 @@ class Writes(Visits):
     def incr(
         self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
     ) -> int:
-        # The visitor first: if the count then fails, a retry finds the visitor seen and adds the count alone.
-        self._visit(day, event, visitor)
+        if visitor is not None:
+            # Admitted first, so a refused name gets no visitor; then the visitor, so that a retry after a failed
+            # count finds the visitor stored and adds the count alone.
+            self._admit(day, event, max_events)
+            self._visit(day, event, visitor)
         return number(self._count(Updates(day, event, amount), max_events, self._send)["Attributes"], event)
 
     def incr_once(
