@@ -357,3 +357,14 @@ def test_a_hit_refused_for_a_full_day_adds_no_visitor_with_or_without_an_id(capp
         reply = client.get("/", query_string=query, headers={"User-Agent": CHROME})
         assert reply.status_code == 409
     assert seen(app) == {"FIRST": 1}
+
+
+def test_a_summary_of_366_days_with_visitors_reads_twice_the_items_a_call_at_most_100(moto_app):
+    moto_app.test_cli_runner().invoke(args=["create-table"])
+    with moto_app.app_context():
+        store = get_store()
+    calls: list[str] = []
+    store.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    reply = moto_app.test_client().get("/summary?from=20250101&to=20260101")
+    assert reply.json["visitors"] == {}
+    assert calls == ["BatchGetItem"] * 16  # the counts' 8, and the visitors' two items a day
