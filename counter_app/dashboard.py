@@ -52,7 +52,9 @@ def dashboard() -> Response:
     ranked = chart.ranked_events(summary["totals"])
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
     table = _table(summary["totals"], earlier and earlier["totals"])
-    visitors = totals.VISITORS in summary
+    # Imported days and days counted with visitors off have none: their columns would be zeros.
+    visitors = totals.VISITORS in summary and any(
+        any(found[totals.VISITORS].values()) for found in (summary, earlier) if found)
     if visitors:  # side by side with the views, each compared with the range before
         seen = _table(summary[totals.VISITORS], earlier and earlier[totals.VISITORS])
         by_event = {row["event"]: row for row in seen}

@@ -368,3 +368,20 @@ def test_a_summary_of_366_days_with_visitors_reads_twice_the_items_a_call_at_mos
     reply = moto_app.test_client().get("/summary?from=20250101&to=20260101")
     assert reply.json["visitors"] == {}
     assert calls == ["BatchGetItem"] * 16  # the counts' 8, and the visitors' two items a day
+
+
+def test_views_and_visitors_fit_a_phone_and_a_range_without_visitors_shows_none(tmp_path, browser):
+    clock = Clock()
+    app = create_app({"TESTING": True, "STORE": f"sqlite:///{tmp_path}/c.sqlite3", "CLOCK": clock})
+    with app.app_context():
+        get_store().write_many([(20261028, "NEWSLETTER_SIGNUP", 123_456_789), (TODAY, "NEWSLETTER_SIGNUP", 987_654)])
+    assert "Visitors" not in app.test_client().get("/dashboard").get_data(as_text=True)  # imported: no visitors
+    for agent in (FIREFOX, CHROME):
+        hit(app, "NEWSLETTER_SIGNUP", agent=agent)
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport={"width": 375, "height": 800})
+        tab = context.new_page()
+        tab.goto(server.url + "/dashboard")
+        assert tab.locator("table.totals thead th:visible").all_inner_texts() == ["Event", "Views", "Change", "Visitors", "Change"]
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+        context.close()
