@@ -166,7 +166,7 @@ class Aggregator(Writes):
     def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
         """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""
         for event in events:
-            now = self._place(abs(key), event, None)  # admitted already: no cap
+            now = self._placed_key(abs(key), event, None)  # admitted already: no cap
             found = [Hit(hit.sequence, hit.day, event, now) if (hit.target, hit.event) == (key, event) else hit
                      for hit in found]
         return found

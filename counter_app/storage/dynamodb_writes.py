@@ -127,9 +127,9 @@ class Writes(Visits):
             return day
         if event in view.in_newcomers:
             return newcomers(day)
-        return self._place(day, event, max_events)
+        return self._placed_key(day, event, max_events)
 
-    def _place(self, day: int, event: str, max_events: int | None) -> int:
+    def _placed_key(self, day: int, event: str, max_events: int | None) -> int:
         """Put ``event`` where the plain path would count it on ``day`` (an ``ADD`` of 0); the item's key."""
         placed: list[int] = []
 
