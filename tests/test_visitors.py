@@ -10,6 +10,7 @@ import pytest
 from flask import request
 
 from counter_app import create_app, snapstart, visitors
+from counter_app.storage import StoreUnavailable
 from counter_app.store import get_store
 from tests.conftest import NOW, TODAY, dynalite_app
 from tests.lambda_package import STAGES, new_event
@@ -385,3 +386,24 @@ def test_views_and_visitors_fit_a_phone_and_a_range_without_visitors_shows_none(
         assert tab.locator("table.totals thead th:visible").all_inner_texts() == ["Event", "Views", "Change", "Visitors", "Change"]
         assert tab.evaluate("document.documentElement.scrollWidth") <= 375
         context.close()
+
+
+def test_a_send_that_failed_between_its_id_and_its_visitor_is_completed_by_its_retry_only(moto_server, monkeypatch):
+    app = dynalite_app(moto_server, monkeypatch)
+    with app.app_context():
+        store = get_store()
+    visit_once = store._visit
+
+    def fails(*args):
+        monkeypatch.setattr(store, "_visit", visit_once)
+        raise StoreUnavailable("lost on the way", transient=True)
+
+    monkeypatch.setattr(store, "_visit", fails)
+    client, key = app.test_client(), uuid.uuid4().hex
+    assert client.get("/", query_string={"e": "PAGEVIEW", "id": key}, headers={"User-Agent": FIREFOX}).status_code == 503
+    other = client.get("/", query_string={"e": "PAGEVIEW", "id": key}, headers={"User-Agent": CHROME})
+    assert other.json["duplicate"] is True and seen(app) == {}  # another agent's retry of the id adds no visitor
+    retry = client.get("/", query_string={"e": "PAGEVIEW", "id": key}, headers={"User-Agent": FIREFOX})
+    assert retry.json["duplicate"] is True and seen(app) == {"PAGEVIEW": 1}
+    with app.app_context():
+        assert get_store().get([TODAY])[TODAY] == {"PAGEVIEW": 1}
