@@ -149,8 +149,8 @@ def salts(app) -> set[int]:
         store = get_store()
     if app.config["STORE"].startswith("sqlite"):
         with store._errors() as conn:
-            return {day for (day,) in conn.execute(f'SELECT day FROM "{store.table}_salts"').fetchall()}
-    found = store.client.scan(TableName=store.ids_table)["Items"]
+            return {day for (day,) in conn.execute(f'SELECT day FROM "{store.salts_table}"').fetchall()}
+    found = store.client.scan(TableName=store.salts_table)["Items"]
     return {int(item["Id"]["S"][5:]) for item in found if item["Id"]["S"].startswith("salt#")}
 
 

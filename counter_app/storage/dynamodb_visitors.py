@@ -4,8 +4,9 @@
   touches), which expires with the day. Its stream INSERT is the aggregator's to add to the day's visitors.
 - The day's visitors live in two items of their own, ``Day = VISITORS + day`` for the names the day item counts and
   ``-(VISITORS + day)`` for the rest, so each stays within the byte budget of the counts it mirrors (placement).
-- A day's salt is the item ``salt#<day>``, made on first use, with TTL at the day's end; the next day's first use
-  deletes the salts before it, since TTL deletes "typically within a few days", not at once.
+- A day's salt is the item ``salt#<day>`` of the salts table (no point-in-time recovery, no stream), made on first
+  use, with TTL at the day's end; the next day's first use deletes the salts before it, since TTL deletes
+  "typically within two days of expiration", not at once.
 """
 
 from __future__ import annotations
@@ -80,14 +81,14 @@ class Visits(DynamoDBCalls):
     def salt(self, day: int, *, now: int, expires: int) -> bytes:
         key = f"salt#{day}"
         for _ in range(2):
-            item = self._get_item(key, SALT, EXPIRES, table=self.ids_table)
+            item = self._get_item(key, SALT, EXPIRES, table=self.salts_table)
             if item and int(item[EXPIRES]["N"]) > now:
                 return bytes(item[SALT]["B"])
             made = secrets.token_bytes(32)
-            with self._errors(self.ids_table):
+            with self._errors(self.salts_table):
                 try:
                     # TTL deletes late: a salt past its time is replaced, never used.
-                    self._call("put_item", TableName=self.ids_table,
+                    self._call("put_item", TableName=self.salts_table,
                                Item={ID: {"S": key}, SALT: {"B": made}, EXPIRES: {"N": str(expires)}},
                                ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
                                ExpressionAttributeNames={"#id": ID, "#expires": EXPIRES},
@@ -104,7 +105,7 @@ class Visits(DynamoDBCalls):
         """Delete the salts of the days before ``day`` that have expired; a failure leaves them to TTL."""
         for before in week_before(day)[:STALE_SALTS]:
             try:
-                self._call("delete_item", TableName=self.ids_table, Key={ID: {"S": f"salt#{before}"}},
+                self._call("delete_item", TableName=self.salts_table, Key={ID: {"S": f"salt#{before}"}},
                            ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
                            ExpressionAttributeNames={"#id": ID, "#expires": EXPIRES},
                            ExpressionAttributeValues={":now": {"N": str(now)}})

@@ -53,11 +53,13 @@ class SQLiteStorage(Storage):
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
     :param table: the table name, ``<prefix>_counters``.
     :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, in the same file.
+    :param salts_table: the days' visitor salts, ``<prefix>_counter_salts``, in the same file.
     :param timeout: seconds to wait for a lock held by another writer.
     """
 
     def __init__(
-        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids", timeout: float = 2.0
+        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids",
+        salts_table: str = "TEST_counter_salts", timeout: float = 2.0,
     ) -> None:
         path = url.removeprefix("sqlite:///")
         if not path or path == url:
@@ -65,6 +67,7 @@ class SQLiteStorage(Storage):
         self.path = path
         self.table = table
         self.ids_table = ids_table
+        self.salts_table = salts_table
         self.timeout = timeout
         self._local = threading.local()
         self._ready_pid: int | None = None
@@ -108,7 +111,7 @@ class SQLiteStorage(Storage):
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
         # Visitors: a day's hashes seen per event, the figure they add up to, and the day's salt.
-        seen, visitors, salts = (_quoted(f"{table}_{part}") for part in ("seen", "visitors", "salts"))
+        seen, visitors, salts = _quoted(f"{table}_seen"), _quoted(f"{table}_visitors"), _quoted(salts_table)
         self._seen_sql = f"INSERT INTO {seen} VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1"
         self._visit_sql = (f"INSERT INTO {visitors} VALUES (?, ?, 1) "
                            "ON CONFLICT (day, event) DO UPDATE SET visitors = visitors + 1")
