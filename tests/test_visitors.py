@@ -407,3 +407,17 @@ def test_a_send_that_failed_between_its_id_and_its_visitor_is_completed_by_its_r
     assert retry.json["duplicate"] is True and seen(app) == {"PAGEVIEW": 1}
     with app.app_context():
         assert get_store().get([TODAY])[TODAY] == {"PAGEVIEW": 1}
+
+
+def test_the_salts_table_expires_its_items_and_keeps_no_backup_and_no_stream(moto_server, monkeypatch):
+    app = dynalite_app(moto_server, monkeypatch)
+    with app.app_context():
+        store = get_store()
+    table = store.client.describe_table(TableName=store.salts_table)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "Id", "KeyType": "HASH"}] and "StreamSpecification" not in table
+    backups = store.client.describe_continuous_backups(TableName=store.salts_table)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    ttl = store.client.describe_time_to_live(TableName=store.salts_table)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    again = app.test_cli_runner().invoke(args=["create-table"]).output
+    assert f"salts in {store.salts_table} already expire through TTL on expires" in again
