@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_HOURS": 24,  # an increment's id is remembered this long: a retry within it is not counted again
     "IDEMPOTENT_WRITES": "stream",  # DynamoDB: "stream" (an id record, added up by the aggregator) or "transaction"
     "VISITORS": True,  # count each event's daily visitors: a salted hash of site, address and agent (docs/privacy.md)
-    "CLIENT_ADDRESS_HEADER": None,  # a header the front door sets with the client's address, e.g. CloudFront-Viewer-Address
+    "CLIENT_ADDRESS_HEADER": None,  # a header the front door sets with the client's address (CloudFront-Viewer-Address)
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a

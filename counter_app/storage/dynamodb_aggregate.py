@@ -78,7 +78,7 @@ class Aggregator(Writes):
     """Apply the stream's batches to the counters."""
 
     def aggregate(self, shard: str, records: list[Mapping[str, Any]]) -> int:
-        """Apply the hits and visitors of ``records``, one shard's batch in order, exactly once; how many hits were added now.
+        """Apply the hits and visitors of ``records``, one shard's batch in order, exactly once; the hits added now.
 
         :raises PoisonRecord: before any write, if a record cannot be applied.
         :raises StoreUnavailable: if the batch could not be applied; it may be sent again.
@@ -157,7 +157,7 @@ class Aggregator(Writes):
         return visitors_key(hit.day, view.belongs_in_day(hit.event))
 
     def _add_visitors(self, key: int, events: dict[str, int]) -> dict[str, Any]:
-        """The ``Update`` adding ``events``' new visitors to visitors item ``key``: no condition (never near a limit)."""
+        """The ``Update`` adding ``events``' new visitors to visitors item ``key``: unconditioned, never near a limit."""
         names = {f"#e{n}": event for n, event in enumerate(events)}
         values = {f":n{n}": count for n, count in enumerate(events.values())}
         return self._update_request(key, "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(events))), names,

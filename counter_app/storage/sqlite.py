@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -28,6 +27,7 @@ from .base import (
     Write,
     week_before,
 )
+from .sqlite_visitors import SQLiteVisitors, VisitorsSQL
 
 Result = TypeVar("Result")
 CHUNK = 2000  # rows per transaction in write_many
@@ -47,7 +47,7 @@ PURGE_BATCH = 10_000
 PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
-class SQLiteStorage(Storage):
+class SQLiteStorage(SQLiteVisitors, Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
 
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
@@ -110,32 +110,15 @@ class SQLiteStorage(Storage):
         self._record_sql = (
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
-        # Visitors: a day's hashes seen per event, the figure they add up to, and the day's salt.
-        seen, visitors, salts = _quoted(f"{table}_seen"), _quoted(f"{table}_visitors"), _quoted(salts_table)
-        self._seen_sql = f"INSERT INTO {seen} VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1"
-        self._visit_sql = (f"INSERT INTO {visitors} VALUES (?, ?, 1) "
-                           "ON CONFLICT (day, event) DO UPDATE SET visitors = visitors + 1")
-        self._visitors_sql = f"SELECT day, event, visitors FROM {visitors} WHERE day BETWEEN ? AND ?"
-        self._set_visitors_sql = (f"INSERT INTO {visitors} VALUES (?, ?, ?) "
-                                  "ON CONFLICT (day, event) DO UPDATE SET visitors = excluded.visitors")
-        self._salt_sql = (f"INSERT INTO {salts} VALUES (?, ?, ?) ON CONFLICT (day) DO UPDATE SET day = day "
-                          "WHERE expires > ? RETURNING salt")
-        self._stale_sql = f"SELECT day FROM {salts} WHERE expires <= ?"
-        self._forget_sql = (f"DELETE FROM {seen} WHERE (day, event, hash) IN "
-                            f"(SELECT day, event, hash FROM {seen} WHERE day = ? LIMIT {PURGE_BATCH}) RETURNING 1")
-        self._unsalt_sql = f"DELETE FROM {salts} WHERE day = ?"
+        # Visitors: a day's hashes seen per event, the figures they add up to, and the days' salts.
+        self._v = VisitorsSQL(f"{table}_seen", f"{table}_visitors", salts_table, _quoted, PURGE_BATCH, PURGE_WAIT)
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ids} (id TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {_quoted(ids_table + '_expires')} ON {ids} (expires)",
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {seen} (day INTEGER NOT NULL, event TEXT NOT NULL, hash TEXT NOT NULL, "
-            "PRIMARY KEY (day, event, hash)) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {visitors} (day INTEGER NOT NULL, event TEXT NOT NULL, "
-            "visitors INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
-            f"CREATE TABLE IF NOT EXISTS {salts} (day INTEGER PRIMARY KEY, salt BLOB NOT NULL, "
-            "expires INTEGER NOT NULL)",
+            *self._v.schema,
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -291,11 +274,6 @@ class SQLiteStorage(Storage):
             self._see(conn, day, event, visitor)
             return rows[0][0]
 
-    def _see(self, conn: sqlite3.Connection, day: int, event: str, visitor: Visitor | None) -> None:
-        """Add ``visitor`` to the day's visitors of ``event`` unless seen already; inside the caller's transaction."""
-        if visitor is not None and conn.execute(self._seen_sql, (day, event, visitor.hash)).fetchall():
-            conn.execute(self._visit_sql, (day, event)).fetchall()
-
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
         read: bool = True, visitor: Visitor | None = None,
@@ -330,26 +308,6 @@ class SQLiteStorage(Storage):
         except StoreUnavailable:
             pass
 
-    def _forget(self, now: int) -> None:
-        """Delete the salts expired at ``now``, each after the hashes seen that day, a batch a statement."""
-        for (day,) in self._execute(self._stale_sql, (now,), PURGE_WAIT):
-            while len(self._execute(self._forget_sql, (day,), PURGE_WAIT)) == PURGE_BATCH:
-                pass
-            self._execute(self._unsalt_sql, (day,), PURGE_WAIT)
-
-    def salt(self, day: int, *, now: int, expires: int) -> bytes:
-        try:
-            self._forget(now)
-        except StoreUnavailable:
-            pass  # put off to the next purge: an expired salt is never handed out
-        found = self._execute(self._salt_sql, (day, secrets.token_bytes(32), expires, now))
-        if not found:
-            raise StoreUnavailable(f"the salt of day {day} has expired", transient=False)
-        return bytes(found[0][0])
-
-    def visitors(self, days: Sequence[int]) -> Counts:
-        return self._within(self._visitors_sql, days)
-
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
 
@@ -364,7 +322,7 @@ class SQLiteStorage(Storage):
                 with self._transaction(conn):
                     if conn.executemany(sql, [row[:3] for row in chunk]).rowcount < len(chunk):  # left by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
-                    conn.executemany(self._set_visitors_sql, [row[:2] + row[3:] for row in chunk
+                    conn.executemany(self._v.set, [row[:2] + row[3:] for row in chunk
                                                               if len(row) > 3 and row[3] is not None])
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
             if done:
