@@ -157,7 +157,7 @@ class Aggregator(Writes):
         return visitors_key(hit.day, view.belongs_in_day(hit.event))
 
     def _add_visitors(self, key: int, events: dict[str, int]) -> dict[str, Any]:
-        """The ``Update`` adding ``events``' new visitors to visitors item ``key``: unconditioned, never near a limit."""
+        """The ``Update`` adding ``events``' new visitors to visitors item ``key``, unconditioned."""
         names = {f"#e{n}": event for n, event in enumerate(events)}
         values = {f":n{n}": count for n, count in enumerate(events.values())}
         return self._update_request(key, "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(events))), names,
