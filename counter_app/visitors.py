@@ -17,7 +17,7 @@ from flask import Flask, Request, current_app
 
 from . import days
 from .cors import request_origin
-from .storage import Visitor
+from .storage import StoreUnavailable, Visitor
 from .store import get_store
 
 # 64 bits: at n = 10 million visitors of one event in a day, the expected number of colliding pairs is
@@ -104,3 +104,13 @@ def _salt(app: Flask, day: int, now: int, ends: int) -> bytes:
             salt = get_store().salt(day, now=now, expires=ends)
             app.extensions["counter.salt"] = (day, salt)
     return salt
+
+
+def forget_salts() -> str:
+    """Delete the expired salts of the days before today, whatever the traffic: the scheduled run's line."""
+    now = days.now()
+    try:
+        get_store().forget_salts(days.to_int(days.today()), now=int(now.timestamp()))
+    except StoreUnavailable as exc:
+        return f"Salts not purged ({exc}): the next run, or TTL, deletes them."
+    return "Salts of the days before today purged."

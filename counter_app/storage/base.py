@@ -281,6 +281,13 @@ class Storage(ABC):
         """
 
     @abstractmethod
+    def forget_salts(self, day: int, *, now: int) -> None:
+        """Delete the salts (and what they hashed) of the days before ``day`` that have expired at ``now``.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
     def check(self) -> None:
         """Prove with one cheap call that the store works as counting needs it.
 

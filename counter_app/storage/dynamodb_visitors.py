@@ -48,6 +48,7 @@ class Visits(DynamoDBCalls):
     """Record visitors, keep the days' salts, read the days' visitors."""
 
     _seen_here: tuple[int, set[str]] = (0, set())
+    _salts_forgotten = 0  # the day whose earlier salts this process has deleted
 
     def _visit(self, day: int, event: str, visitor: Visitor | None) -> None:
         """Put ``visitor``'s record for (``day``, ``event``) unless it is there: seen already today.
@@ -97,20 +98,28 @@ class Visits(DynamoDBCalls):
                     if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                         raise
                     continue  # another process made it first: read theirs
-            self._forget_salts(day, now)
+            self.forget_salts(day, now=now)
             return made
         raise StoreUnavailable(f"the salt of day {day} could not be read or made", transient=True)
 
-    def _forget_salts(self, day: int, now: int) -> None:
-        """Delete the salts of the days before ``day`` that have expired; a failure leaves them to TTL."""
+    def forget_salts(self, day: int, *, now: int) -> None:
+        """Delete the salts of the days before ``day`` that have expired: one ``DeleteItem`` a day, once a process.
+
+        A failure leaves them to the next call, or to TTL (which may lag about two days).
+        """
+        if self._salts_forgotten == day:
+            return
+        gone = True
         for before in week_before(day)[:STALE_SALTS]:
             try:
                 self._call("delete_item", TableName=self.salts_table, Key={ID: {"S": f"salt#{before}"}},
                            ConditionExpression="attribute_not_exists(#id) OR #expires <= :now",
                            ExpressionAttributeNames={"#id": ID, "#expires": EXPIRES},
                            ExpressionAttributeValues={":now": {"N": str(now)}})
-            except ClientError:
-                pass  # not expired yet, or refused: TTL deletes it later
+            except ClientError as exc:
+                gone = gone and exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        if gone:  # each one deleted, absent, or not expired yet
+            self._salts_forgotten = day
 
     def visitors(self, days: Sequence[int]) -> Counts:
         unique = [day for day in dict.fromkeys(days) if FIRST_DAY <= day <= LAST_DAY]

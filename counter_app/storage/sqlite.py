@@ -148,7 +148,8 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, SQLiteVisitors, Storage):
             self._run(conn, "PRAGMA wal_autocheckpoint=0")
             self._run(conn, "PRAGMA secure_delete=ON")  # a deleted salt or hash is overwritten, not left in free pages
             local.statements = 0
-            if self._ready_pid != os.getpid():
+            fresh = self._ready_pid != os.getpid()
+            if fresh:
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
                 # a threaded server makes a connection per request thread.
@@ -156,6 +157,12 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, SQLiteVisitors, Storage):
                     self._run(conn, statement)
                 self._ready_pid = os.getpid()
             local.conn, local.pid = conn, os.getpid()
+            if fresh:
+                # At start too, not only on a count: a day's salt goes even if no hit comes after it.
+                try:
+                    self._forget(int(time.time()))
+                except StoreUnavailable:
+                    pass  # the hourly purge tries again
         return local.conn
 
     def _drop(self) -> None:

@@ -65,6 +65,9 @@ class SQLiteVisitors:
                 pass
             self._execute(self._v.unsalt, (day,), self._v.wait)
 
+    def forget_salts(self, day: int, *, now: int) -> None:
+        self._forget(now)
+
     def salt(self, day: int, *, now: int, expires: int) -> bytes:
         try:
             self._forget(now)
