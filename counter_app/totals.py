@@ -39,17 +39,18 @@ def requested_range(args: params.Values) -> tuple[date, date, set[str] | None]:
     return first, last, params.event_filter(params.single(args, "e"))
 
 
-def summarize(first: date, last: date, wanted: set[str] | None = None) -> dict[str, Any]:
+def summarize(first: date, last: date, wanted: set[str] | None = None, *, visitors: bool = True) -> dict[str, Any]:
     """Every day of the range with its counts (``{}`` when none), and the totals per event.
 
-    With visitors on, each day also has its ``visitors`` per event, and ``visitors`` the sum of the days'.
+    With visitors on (and ``visitors``), each day also has its ``visitors`` per event, and ``visitors`` the sum of
+    the days'; without, they are not read.
     """
     span = days.span(first, last)
     store = get_store()
     stored = store.get(span)
     rows = [{"day": day, "counts": _keep(stored.get(day, {}), wanted)} for day in span]
     result = {"from": span[0], "to": span[-1], "days": rows, "totals": add_up(row["counts"] for row in rows)}
-    if visitors_on():
+    if visitors and visitors_on():
         seen = store.visitors(span)
         for row in rows:
             row[VISITORS] = {event: seen.get(row["day"], {}).get(event, 0) for event in row["counts"]}

@@ -57,7 +57,8 @@ def badge_svg() -> Response:
     if show == "visitors" and not current_app.config["VISITORS"]:
         raise BadRequest("This counter does not count visitors (COUNTER_VISITORS is off).")
     last = days.today()
-    summary = summarize(last - timedelta(days=span - 1), last, {event})
+    # A views badge reads no visitors: a public badge's reads are what the bill counts on.
+    summary = summarize(last - timedelta(days=span - 1), last, {event}, visitors=show == "visitors")
     if show == "visitors":  # a sum of days' visitors, as /summary gives it
         message = f"{summary['visitors'].get(event, 0):,} visitors / {span}d"
     else:
