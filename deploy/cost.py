@@ -56,8 +56,9 @@ WRITE_UNITS_PER_REQUEST = 1 + 2 * (32 + 1)
 INVOCATIONS_PER_REQUEST = 2
 # A badge read without the token (COUNTER_PUBLIC_BADGES=true) spans at most PUBLIC_BADGE_DAYS days (31): two
 # strongly consistent reads a day, billed per 4 KB of each item, not of what is returned: a day item under
-# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8).
-BADGE_READ_UNITS = 31 * (1 + 8)
+# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8). A badge of
+# visitors (show=visitors) reads the day's two visitors items as well, each the size of its counts item.
+BADGE_READ_UNITS = 31 * 2 * (1 + 8)
 # HTTP APIs meter a request in 512 KB steps and take payloads up to 10 MB: one flooding request with the largest
 # body bills as 20 (12 even if only Lambda's 6 MB reached the function). No setting caps a body before that.
 HTTP_API_STEP_BYTES = 512 * 1024
