@@ -178,7 +178,7 @@ def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
 # inside the reserved instances' line, which already counts every instance busy all month.
 CHECK_READ_UNITS = 2 + 80 + 2 * (1 + 9)  # marks, observed hours (5 events' worst), today's and yesterday's items
 OBSERVE_WRITE_UNITS = 315  # once an hour: an UpdateItem costs the observed-hours item's size in KB
-SCRAPE_READ_UNITS = 0.5 + 2 * (1 + 9) + 2  # health check, today's and yesterday's items, the marks
+SCRAPE_READ_UNITS = 0.5 + 2 * 2 * (1 + 9) + 2  # health check, the two days' items and visitors items, the marks
 SCRAPES_PER_MONTH = MONTH_SECONDS // 60
 
 
