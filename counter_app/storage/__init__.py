@@ -17,7 +17,6 @@ from .base import (
     Storage,
     StoreUnavailable,
     TooManyEvents,
-    Visitor,
 )
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "Storage",
     "StoreUnavailable",
     "TooManyEvents",
-    "Visitor",
     "storage_from_url"
 ]
 
