@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench import ROOT, SIZES, Size, cold_start, cost, dynamo, http_load, http_profile, idempotency, import_sqlite
-from bench import contention, lockout
+from bench import contention, lockout, visitors
 
 # A section runs one comparison and returns its numbers as JSON-ready data.
 Section = Callable[[Size], dict]
@@ -28,6 +28,7 @@ SECTIONS: dict[str, Section] = {
     "idempotency": idempotency.measure,
     "cost": cost.measure,
     "contention": contention.measure,
+    "visitors": visitors.measure,
 }
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 

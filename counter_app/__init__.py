@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "ALERTS_SECRET": None,  # signs json webhooks' bodies (X-Counter-Signature)
     "ALERTS_ALLOW_PRIVATE": None,  # private networks webhooks may reach, such as "127.0.0.1/32"; else none
     "IDEMPOTENT_WRITES": "stream",  # DynamoDB: "stream" (an id record, added up by the aggregator) or "transaction"
+    "VISITORS": True,  # count each event's daily visitors: a salted hash of site, address and agent (docs/privacy.md)
+    "CLIENT_ADDRESS_HEADER": None,  # a header the front door sets with the client's address (CloudFront-Viewer-Address)
     "CLOCK": None,  # tests inject a callable returning an aware datetime
 }
 # What COUNTER_* variables may set. Any other would reach Flask's own config, where a
@@ -76,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["STORE"] = "sqlite:///" + os.path.join(app.instance_path, "counter.sqlite3")
 
     from . import aggregate, alerts, auth, body, compress, cors, counting, dashboard, days, deadline, errors, headers
-    from . import logs, metrics, openapi, policy, snapstart, store, transfer, web
+    from . import logs, metrics, openapi, policy, snapstart, store, transfer, visitors, web
 
     logs.init_app(app)
     deadline.init_app(app)
@@ -84,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     body.init_app(app)
     days.init_app(app)
     policy.init_app(app)
+    visitors.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     compress.init_app(app)

@@ -7,8 +7,9 @@ import io
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
-from . import days, params, periods, policy, totals
+from . import days, params, periods, policy, totals, visitors
 from .auth import read_access, read_allowed
+from .storage import Visitor
 from .store import get_store
 
 bp = Blueprint("counting", __name__)
@@ -36,7 +37,9 @@ def record(*, mail: bool = False) -> dict:
     # With an allowlist every name that gets here is known, so no slot can be taken from it.
     cap = None if config["EVENTS"] is not None else config["MAX_EVENTS_PER_DAY"]
     shown = read_allowed()  # a private counter's total is a read: it needs the token like /summary
-    count, duplicate = _add(day, event, key, cap, read=shown, hours=config["IDEMPOTENCY_HOURS"])
+    # Only a hit on today has a visitor: a day's salt exists while the day lasts.
+    who = visitors.visitor(hit, day) if when == today else None
+    count, duplicate = _add(day, event, key, cap, read=shown, hours=config["IDEMPOTENCY_HOURS"], visitor=who)
     reply: dict = {"status": "success", "eventkey": event, "day": day}
     if shown and count is not None:  # None: an id on DynamoDB's stream path, counted after the batch window
         reply["count"] = count
@@ -46,7 +49,7 @@ def record(*, mail: bool = False) -> dict:
 
 
 def _add(
-    day: int, event: str, key: str | None, cap: int | None, *, read: bool, hours: int
+    day: int, event: str, key: str | None, cap: int | None, *, read: bool, hours: int, visitor: Visitor | None
 ) -> tuple[int | None, bool]:
     """Add 1 to the counter, or with an idempotency ``key`` only if the key was not applied yet.
 
@@ -54,9 +57,10 @@ def _add(
     """
     store = get_store()
     if key is None:
-        return store.incr(day, event, max_events=cap), False
+        return store.incr(day, event, max_events=cap, visitor=visitor), False
     now = int(days.now().timestamp())
-    done = store.incr_once(day, event, key, now=now, expires=now + hours * 3600, max_events=cap, read=read)
+    done = store.incr_once(day, event, key, now=now, expires=now + hours * 3600, max_events=cap, read=read,
+                           visitor=visitor)
     return done.count, done.duplicate
 
 
@@ -87,7 +91,7 @@ def summary() -> Response:
     if fmt == "csv" or (fmt is params.MISSING and _prefers_csv()):
         out = io.StringIO()
         if group == "day":
-            totals.write_csv(out, totals.summary_rows(result))
+            totals.write_csv(out, totals.summary_rows(result), totals.csv_header(result))
         else:
             periods.write_csv(out, group, result["periods"])
         return Response(out.getvalue(), mimetype="text/csv")

@@ -48,11 +48,20 @@ def dashboard() -> Response:
     group = chosen or automatic
     summary = totals.summarize(first, last, wanted)
     before = _allowed(ranges.previous(span, today))
-    earlier = totals.summarize(*before, wanted)["totals"] if before else None
-    table, others = _table(summary["totals"], earlier)
+    earlier = totals.summarize(*before, wanted) if before else None
+    table, others = _table(summary["totals"], earlier and earlier["totals"])
     shown = periods.regroup(_only(summary, {row["event"] for row in table}), group, today)
     ranked = chart.ranked_events({row["event"]: row["total"] for row in table if row["event"] in summary["totals"]})
     coloured = [(event, n) for n, event in enumerate(ranked[: chart.MAX_SERIES])]
+    # Imported days and days counted with visitors off have none: their columns would be zeros.
+    visitors = totals.VISITORS in summary and any(
+        any(found[totals.VISITORS].values()) for found in (summary, earlier) if found)
+    if visitors:  # side by side with the views, each compared with the range before
+        seen, seen_before = summary[totals.VISITORS], earlier and earlier[totals.VISITORS]
+        table = [{**row, "visitors": _cell(row["event"], seen, seen_before)} for row in table]
+        others["visitors"] = {"total": sum(seen.values()) - sum(row["visitors"]["total"] for row in table),
+                              "before": sum((seen_before or {}).values())
+                              - sum(row["visitors"]["before"] or 0 for row in table)}
     focus = {"group": chosen} if chosen else {}
     page = render_template(
         "dashboard.html",
@@ -62,6 +71,7 @@ def dashboard() -> Response:
         title=f"{GROUP_NAMES[group]} counts, {_label(span)}",
         compared=_label(before) if before else None,
         summary=summary,
+        visitors=visitors,
         charts=[chart.draw(shown, coloured, group, frame) for frame in (chart.WIDE, chart.NARROW)],
         multiples=_multiples(shown, group, table[: len(ranked)], dict(coloured),
                              lambda event: _url(span, e=event, **focus)),
@@ -155,14 +165,17 @@ def _table(current: dict[str, int], earlier: dict[str, int] | None) -> tuple[lis
     before = earlier or {}
     names = heapq.nsmallest(MAX_ROWS, current.keys() | before.keys(),
                             key=lambda e: (-current.get(e, 0), -before.get(e, 0), e))
-    rows = [{"event": event, "total": current.get(event, 0),
-             "before": None if earlier is None else before.get(event, 0),
-             "change": change(current.get(event, 0), None if earlier is None else before.get(event, 0))}
-            for event in names]
+    rows = [{"event": event, **_cell(event, current, earlier)} for event in names]
     others = {"events": len(current.keys() | before.keys()) - len(rows),
               "total": sum(current.values()) - sum(row["total"] for row in rows),
               "before": sum(before.values()) - sum(row["before"] or 0 for row in rows)}
     return rows, others
+
+
+def _cell(event: str, current: dict[str, int], earlier: dict[str, int] | None) -> dict[str, Any]:
+    """``event``'s figure in ``current``, in ``earlier`` (``None`` without a range before) and the change."""
+    before = None if earlier is None else earlier.get(event, 0)
+    return {"total": current.get(event, 0), "before": before, "change": change(current.get(event, 0), before)}
 
 
 def _only(summary: dict[str, Any], events: set[str]) -> dict[str, Any]:

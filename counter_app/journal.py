@@ -75,10 +75,10 @@ class Journal:
         return self.through + len(self.done)
 
     def rows(self, rows: Iterable[Row]) -> Iterator[Write]:
-        """``(day, event, count)`` of the rows not yet written, remembering the position of each."""
+        """``(day, event, count, visitors)`` of the rows not yet written, remembering the position of each."""
         for index, row in enumerate(row for row in rows if row.pos not in self.done):
             self._pending[index] = self._last = row.pos
-            yield row.day, row.event, row.count
+            yield row.day, row.event, row.count, row.visitors
 
     def confirm(self, indices: list[int]) -> None:
         """Note that the rows at ``indices`` (in the order :meth:`rows` gave them) are written."""

@@ -1,7 +1,8 @@
 """``GET /metrics``: today's and yesterday's counts, the store's health and the alerts, as OpenMetrics text.
 
 A scrape reads at most: the store's health check, the four items of today and yesterday (one BatchGetItem),
-and, with alert rules, the small item of their marks. See docs/alerts.md for the types and the cost.
+their four visitors items when visitors are counted (one more), and, with alert rules, the small item of their
+marks. See docs/alerts.md for the types and the cost.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import alerts, days
 from .auth import read_access
 from .storage import StoreUnavailable
 from .store import get_store
+from .totals import visitors_on
 
 bp = Blueprint("metrics", __name__)
 CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -60,13 +62,11 @@ def _lines() -> Iterator[str]:
     except StoreUnavailable:
         up = 0
     took = time.perf_counter() - began
-    counts = get_store().get([days.to_int(today), days.to_int(today - timedelta(days=1))]) if up else {}
-    for name, day, when in (("counter_events_today", today, "today so far"),
-                            ("counter_events_yesterday", today - timedelta(days=1), "yesterday")):
-        shown = sorted(counts.get(days.to_int(day), {}).items())
-        yield from _family(name, "gauge", f"Events counted {when}, per event, in the reporting time zone's day; "
-                           "a day's count starts again from 0 at midnight.",
-                           [(_label("event", event), count) for event, count in shown])
+    wanted = [days.to_int(today), days.to_int(today - timedelta(days=1))]
+    yield from _per_day("events", "Events counted", get_store().get(wanted) if up else {}, wanted)
+    if visitors_on():
+        yield from _per_day("visitors", "Visitors (distinct hashes of a day) counted",
+                            get_store().visitors(wanted) if up else {}, wanted)
     yield from _family("counter_day_start_timestamp_seconds", "gauge",
                        "When today began in the reporting time zone, as a Unix time.",
                        [("", start.timestamp())], unit="seconds")
@@ -78,6 +78,15 @@ def _lines() -> Iterator[str]:
                        "When each alert rule last fired, as a Unix time (0: never).",
                        [(_label("rule", rule["name"]), _timestamp(rule["fired"])) for rule in fired], unit="seconds")
     yield "# EOF\n"
+
+
+def _per_day(what: str, text: str, figures: dict[int, dict[str, int]], wanted: list[int]) -> Iterator[str]:
+    """The gauges ``counter_<what>_today`` and ``_yesterday``, one sample per event, from ``figures`` by day."""
+    for day, when in zip(wanted, ("today", "yesterday")):
+        shown = sorted(figures.get(day, {}).items())
+        yield from _family(f"counter_{what}_{when}", "gauge", f"{text} {when}{' so far' if when == 'today' else ''}, "
+                           "per event, in the reporting time zone's day; a day's figure starts again from 0 at "
+                           "midnight.", [(_label("event", event), count) for event, count in shown])
 
 
 def _timestamp(text: str | None) -> float:

@@ -60,21 +60,29 @@ def regroup(summary: dict[str, Any], group: str, today: date) -> list[dict[str, 
                           "partial": start != row["day"] or days.to_int(end) > summary["to"] or end >= today})
         period = found[-1]
         period["to"] = row["day"]
-        for event, count in row["counts"].items():
-            period["counts"][event] = period["counts"].get(event, 0) + count
+        period.setdefault("days", []).append(row)
     for period in found:
-        period["counts"] = dict(sorted(period["counts"].items()))
+        within = period.pop("days")
+        period["counts"] = totals.add_up(row["counts"] for row in within)
+        if totals.VISITORS in summary:  # the sum of the days' visitors: not the period's unique people
+            period[totals.VISITORS] = totals.add_up(row[totals.VISITORS] for row in within)
     return found
 
 
 def grouped(summary: dict[str, Any], group: str, today: date) -> dict[str, Any]:
     """``/summary``'s reply for weeks or months: ``periods`` in place of ``days``."""
-    return {"from": summary["from"], "to": summary["to"], "group": group,
-            "periods": regroup(summary, group, today), "totals": summary["totals"]}
+    result = {"from": summary["from"], "to": summary["to"], "group": group,
+              "periods": regroup(summary, group, today), "totals": summary["totals"]}
+    if totals.VISITORS in summary:
+        result[totals.VISITORS] = summary[totals.VISITORS]
+    return result
 
 
 def write_csv(out: TextIO, group: str, periods: list[dict[str, Any]]) -> None:
-    """Write ``<group>,from,to,partial,event,count`` CSV: one row per period and event."""
-    rows = ((period["period"], period["from"], period["to"], "true" if period["partial"] else "false", event, count)
+    """Write ``<group>,from,to,partial,event,count[,visitors]`` CSV: one row per period and event."""
+    seen = totals.visitors_on()
+    rows = ((period["period"], period["from"], period["to"], "true" if period["partial"] else "false", event, count,
+             *((period.get(totals.VISITORS, {}).get(event, 0),) if seen else ()))
             for period in periods for event, count in period["counts"].items())
-    totals.write_csv(out, rows, header=(group, "from", "to", "partial", "event", "count"))
+    totals.write_csv(out, rows, header=(group, "from", "to", "partial", "event", "count",
+                                        *((totals.VISITORS,) if seen else ())))

@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     config["EVENTS"] = _allowlist(config["EVENTS"])
     for name, (least, most) in WHOLE.items():
         config[name] = _whole(config, name, least, most)
-    for name in ("COUNT_BOTS", "PUBLIC_BADGES"):
+    for name in ("COUNT_BOTS", "PUBLIC_BADGES", "VISITORS"):
         config[name] = _flag(config, name)
 
 

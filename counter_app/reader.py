@@ -31,7 +31,7 @@ MAX_LINE = 1024 * 1024  # a longer CSV line, or JSON row, is a problem, not a re
 BATCH = 10_000  # rows per write into the staging database, and per read back
 _COUNT = re.compile(r"[0-9]{1,19}")
 _SOMETHING = re.compile(r"[^ \t\n\r]")
-_OBJECT = 'each row must be an object with exactly "day", "event" and "count".'
+_OBJECT = 'each row must be an object with exactly "day", "event" and "count" (and "visitors", if any row has it).'
 _COUNT_RULE = f"'count' must be a whole number from 0 to {MAX_COUNT:,}."
 _FIELD_RULE = f"a field is longer than {csv.field_size_limit() // 1024} KiB."
 _LINE_RULE = f"the line is longer than {MAX_LINE // 2**20} MiB."
@@ -47,6 +47,7 @@ class Row(NamedTuple):
     day: int
     event: str
     count: int
+    visitors: int | None = None  # files exported before visitors have none
 
 
 class FileProblem(Exception):
@@ -117,7 +118,8 @@ class Staging:
             self.db.execute(f"PRAGMA {pragma}")
         # Keyed by position, not line: a compact JSON array holds many rows on one line.
         self.db.execute(
-            "CREATE TABLE rows (pos INTEGER PRIMARY KEY, line INTEGER, day INTEGER, event TEXT, count INTEGER)"
+            "CREATE TABLE rows (pos INTEGER PRIMARY KEY, line INTEGER, day INTEGER, event TEXT, count INTEGER, "
+            "visitors INTEGER)"
         )
         self.db.execute("CREATE UNIQUE INDEX one_each ON rows (day, event)")
         self.pending: list[Row] = []
@@ -133,7 +135,7 @@ class Staging:
         """Write the pending rows, reporting the lines that repeat an earlier (day, event)."""
         before = self.db.total_changes
         self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?, ?)", self.pending)
+        self.db.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?, ?, ?, ?, ?)", self.pending)
         self.db.execute("COMMIT")
         added = self.db.total_changes - before
         if added < len(self.pending):
@@ -149,7 +151,9 @@ class Staging:
 
     def rows(self, after: int = 0) -> Iterator[Row]:
         """The staged rows after position ``after``, in file order, read a batch at a time."""
-        cursor = self.db.execute("SELECT * FROM rows WHERE pos > ? ORDER BY pos", (after,))
+        cursor = self.db.execute(
+            "SELECT pos, line, day, event, count, visitors FROM rows WHERE pos > ? ORDER BY pos", (after,)
+        )
         try:
             while batch := cursor.fetchmany(BATCH):
                 yield from map(Row._make, batch)
@@ -297,11 +301,12 @@ def _csv_rows(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator
         header = next(reader, [])
     except csv.Error:
         header = ["..."]
-    if [h.strip(params.BLANKS) for h in header] != list(totals.CSV_HEADER):
+    if [h.strip(params.BLANKS) for h in header] not in (list(totals.CSV_HEADER), [*totals.CSV_HEADER, totals.VISITORS]):
         shown = ",".join(header)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise FileProblem(1, "the file's first line is not the header day,event,count",
                           f"the first line must be the header day,event,count, not {shown!r}.")
+    width = len(header)
     while True:
         start = reader.line_num + 1
         try:
@@ -316,7 +321,8 @@ def _csv_rows(pieces: Iterable[tuple[int, str]], problems: Problems) -> Iterator
             # The reader is given lines without their breaks, so it would join the field's lines into one.
             yield start, _BREAK_RULE
         elif fields:
-            yield reader.line_num, fields
+            yield reader.line_num, fields if len(fields) == width else (
+                f"each row must have exactly {'three' if width == 3 else 'four'} fields: {','.join(header)}.")
 
 
 def _json_rows(pieces: Iterator[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
@@ -386,15 +392,17 @@ def _json_rows(pieces: Iterator[tuple[int, str]]) -> Iterator[tuple[int, Any]]:
 
 
 def _row(pos: int, line: int, values: Any) -> Row:
-    if type(values) is list and len(values) == 3:  # CSV fields
-        day, event, count = values
-        if not _COUNT.fullmatch(count):
+    visitors = None
+    if type(values) is list and len(values) in (3, 4):  # CSV fields
+        day, event, count, *more = values
+        if not all(_COUNT.fullmatch(number) for number in (count, *more)):
             raise ValueError(_COUNT_RULE)
-        count = int(count)
+        count, visitors = int(count), (int(more[0]) if more else None)
     elif isinstance(values, dict):
-        if sorted(values) != sorted(totals.CSV_HEADER):
+        if sorted(values) not in (sorted(totals.CSV_HEADER), sorted([*totals.CSV_HEADER, totals.VISITORS])):
             raise ValueError(_OBJECT)
         day, event, count = (values[k] for k in totals.CSV_HEADER)
+        visitors = values.get(totals.VISITORS)
     elif isinstance(values, str):
         raise ValueError(values)
     else:
@@ -404,9 +412,9 @@ def _row(pos: int, line: int, values: Any) -> Row:
         name = _event(event) if type(event) is str else _event.__wrapped__(event)
     except BadRequest as exc:
         raise ValueError(exc.description) from None
-    if type(count) is not int or not 0 <= count <= MAX_COUNT:
+    if any(type(n) is not int or not 0 <= n <= MAX_COUNT for n in (count, *([] if visitors is None else [visitors]))):
         raise ValueError(_COUNT_RULE)
-    return Row(pos, line, parsed, name, count)
+    return Row(pos, line, parsed, name, count, visitors)
 
 
 # A file repeats its days and its events row after row: checking each once saves a third of the time.

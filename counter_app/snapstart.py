@@ -15,7 +15,7 @@ import random
 
 from flask import Flask
 
-from . import agents, secret_token
+from . import agents, secret_token, visitors
 from .store import get_store
 
 SNAP_START = "snap-start"
@@ -45,6 +45,7 @@ def after_restore(app: Flask) -> None:
     """Give this copy of the snapshot its own random state, no connection or cached read from before it, and the
     read token as it is now (when it lives in SSM or Secrets Manager)."""
     random.seed()  # from os.urandom: copies of one snapshot would otherwise draw the same numbers
+    visitors.forget(app)  # a salt cached before the snapshot may be a day that has ended: ask the store again
     with app.app_context():
         get_store().after_restore()
     secret_token.reread(app)

@@ -14,6 +14,7 @@ from .storage.base import IDEMPOTENT_WRITES
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # DynamoDB's rule for table names
 IDS_TABLE = "counter_ids"  # idempotency keys: <TABLE_PREFIX>_counter_ids
+SALTS_TABLE = "counter_salts"  # the days' visitor salts: <TABLE_PREFIX>_counter_salts, kept out of backups
 
 
 def table_name(config: dict, table: str | None = None) -> str:
@@ -47,7 +48,8 @@ def create_table_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Build the store named by ``STORE`` and register its CLI command."""
-    options = {"table": table_name(app.config), "ids_table": table_name(app.config, IDS_TABLE)}
+    options = {"table": table_name(app.config), "ids_table": table_name(app.config, IDS_TABLE),
+               "salts_table": table_name(app.config, SALTS_TABLE)}
     writes = app.config["IDEMPOTENT_WRITES"]
     if writes not in IDEMPOTENT_WRITES:
         raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: " + ", ".join(IDEMPOTENT_WRITES))

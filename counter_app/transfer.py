@@ -34,15 +34,18 @@ def rows(count: int) -> str:
 def export(out: TextIO, fmt: str = "csv", first: int | None = None, last: int | None = None) -> int:
     """Write the store's counts from ``first`` to ``last`` (open ends: everything) as they are read; the row count."""
     found = totals.flatten(get_store().dump(first, last))
+    header = totals.CSV_HEADER
+    if totals.visitors_on():
+        found, header = totals.with_visitors(found), (*header, totals.VISITORS)
     # The first row, or the store's refusal, before a header: a failed export to stdout prints only the error.
     found = itertools.chain([head] if (head := next(found, None)) else [], found)
     if fmt != "json":
-        return totals.write_csv(out, found)
+        return totals.write_csv(out, found, header)
     # A JSON array with one row per line: valid JSON, and diffable like the CSV.
     out.write("[\n")
     written = 0
-    for written, (day, event, count) in enumerate(found, 1):
-        out.write(("" if written == 1 else ",\n") + json.dumps({"day": day, "event": event, "count": count}))
+    for written, row in enumerate(found, 1):
+        out.write(("" if written == 1 else ",\n") + json.dumps(dict(zip(header, row))))
     out.write("\n]\n")
     return written
 

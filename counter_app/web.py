@@ -6,7 +6,7 @@ import base64
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.exceptions import BadRequest
 
 from . import auth, badge, days, params
@@ -45,15 +45,25 @@ def pixel() -> Response:
 @bp.get("/badge.svg")
 @read_access("PUBLIC_BADGES")
 def badge_svg() -> Response:
-    """An SVG badge: an event's total over the last ``days`` days."""
+    """An SVG badge: an event's total over the last ``days`` days, or with ``show=visitors`` its visitors."""
     event = params.single(request.args, "e")
     if event is params.MISSING:
         raise BadRequest("Missing 'e': say which event the badge shows, for example ?e=PAGEVIEW.")
     event = params.event_name(event)
     span = _days(params.single(request.args, "days"), MAX_RANGE_DAYS if auth.read_allowed() else PUBLIC_BADGE_DAYS)
+    show = params.single(request.args, "show")
+    if show not in (params.MISSING, "views", "visitors"):
+        raise BadRequest("'show' must be views or visitors.")
+    if show == "visitors" and not current_app.config["VISITORS"]:
+        raise BadRequest("This counter does not count visitors (COUNTER_VISITORS is off).")
     last = days.today()
-    total = summarize(last - timedelta(days=span - 1), last, {event})["totals"].get(event, 0)
-    response = Response(badge.render(event, f"{total:,} / {span}d"), mimetype="image/svg+xml")
+    # A views badge reads no visitors: a public badge's reads are what the bill counts on.
+    summary = summarize(last - timedelta(days=span - 1), last, {event}, visitors=show == "visitors")
+    if show == "visitors":  # a sum of days' visitors, as /summary gives it
+        message = f"{summary['visitors'].get(event, 0):,} visitors / {span}d"
+    else:
+        message = f"{summary['totals'].get(event, 0):,} / {span}d"
+    response = Response(badge.render(event, message), mimetype="image/svg+xml")
     response.cache_control.max_age = BADGE_MAX_AGE  # read_access makes it private when the token was needed
     return response
 

@@ -56,8 +56,9 @@ WRITE_UNITS_PER_REQUEST = 1 + 2 * (32 + 1)
 INVOCATIONS_PER_REQUEST = 2
 # A badge read without the token (COUNTER_PUBLIC_BADGES=true) spans at most PUBLIC_BADGE_DAYS days (31): two
 # strongly consistent reads a day, billed per 4 KB of each item, not of what is returned: a day item under
-# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8).
-BADGE_READ_UNITS = 31 * (1 + 8)
+# 4 KB (1 unit) and a newcomers item of at most 32,000 bytes of names and its bookkeeping (8). A badge of
+# visitors (show=visitors) reads the day's two visitors items as well, each the size of its counts item.
+BADGE_READ_UNITS = 31 * 2 * (1 + 8)
 # HTTP APIs meter a request in 512 KB steps and take payloads up to 10 MB: one flooding request with the largest
 # body bills as 20 (12 even if only Lambda's 6 MB reached the function). No setting caps a body before that.
 HTTP_API_STEP_BYTES = 512 * 1024
@@ -177,7 +178,7 @@ def bill_table(stages: tuple[str, ...] = ("dev", "prod")) -> str:
 # inside the reserved instances' line, which already counts every instance busy all month.
 CHECK_READ_UNITS = 2 + 80 + 2 * (1 + 9)  # marks, observed hours (5 events' worst), today's and yesterday's items
 OBSERVE_WRITE_UNITS = 315  # once an hour: an UpdateItem costs the observed-hours item's size in KB
-SCRAPE_READ_UNITS = 0.5 + 2 * (1 + 9) + 2  # health check, today's and yesterday's items, the marks
+SCRAPE_READ_UNITS = 0.5 + 2 * 2 * (1 + 9) + 2  # health check, the two days' items and visitors items, the marks
 SCRAPES_PER_MONTH = MONTH_SECONDS // 60
 
 

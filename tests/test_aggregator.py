@@ -24,7 +24,7 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/201001
 @pytest.fixture
 def stream(moto_server, monkeypatch):
     """An app writing ids on the stream path, in moto; ``hit(event, id)`` sends one hit, asserting its 200."""
-    app = dynalite_app(moto_server, monkeypatch)
+    app = dynalite_app(moto_server, monkeypatch, VISITORS=False)  # hits alone: tests/test_visitors.py adds visitors
     client = app.test_client()
 
     def hit(event: str, key: str | None = None) -> dict:

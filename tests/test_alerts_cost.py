@@ -47,8 +47,10 @@ def test_a_check_reads_twice_and_writes_once_an_hour(app):
     assert again == ["BatchGetItem", "BatchGetItem"]
 
 
-def test_a_scrape_makes_three_reads(app):
-    assert calls(app, lambda: app.test_client().get("/metrics")) == ["GetItem", "BatchGetItem", "GetItem"]
+def test_a_scrape_makes_four_reads(app):
+    # The health check, the two days' items, their visitors items, the alerts' marks.
+    assert calls(app, lambda: app.test_client().get("/metrics")) == ["GetItem", "BatchGetItem", "BatchGetItem",
+                                                                     "GetItem"]
 
 
 def test_the_largest_observed_hours_item_fits_the_bill(app):

@@ -29,6 +29,8 @@ def test_the_scheduled_event_checks_the_rules_once(packages, tables, dynalite):
             first, again = function.invoke(scheduled_event()), function.invoke(scheduled_event())
             logs = function.logs
         assert len(receiver.requests) == 1, logs
+    assert first[0] == "Salts of the days before today purged.", first  # whatever the traffic (issue 21)
+    first, again = ([line for line in said if not line.startswith("Salts ")] for said in (first, again))
     assert first[0].startswith("no-checkouts: fired, sent to team (1 attempt): 0 ALERTCHECKOUT today by "), first
     assert again[0].startswith("no-checkouts: fired already today, not sent again"), again
     assert json.loads(receiver.requests[0][2])["text"].startswith("Alert: no-checkouts: fewer than 1 ALERTCHECKOUT")

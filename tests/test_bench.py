@@ -196,3 +196,15 @@ def test_compare_takes_the_median_of_pair_ratios():
     assert compare([1, 3, 8], [2, 3, 4]) == 1.0
     with pytest.raises(ValueError):
         compare([1, 2], [1])
+
+
+def test_visitors_write_units_and_throughput(result):
+    found = result["visitors"]
+    units = found["capacity"]
+    assert units["plain_hit_wcu"] == {"off": 1, "on_new_visitor": 2, "on_repeat_seen_here": 1}
+    assert units["id_hit_wcu"] == {"off": 1, "on_new_visitor": 2}
+    averaged = units["id_hit_wcu_averaged"]
+    assert averaged["off"] < averaged["on_3_hits_a_visitor_repeats_seen_here"] < averaged["on_every_hit_a_new_visitor"]
+    assert found["sqlite"]["rps"]["off"] > 0 and found["sqlite"]["rps"]["on_new"] > 0
+    assert found["sqlite"]["ratio_on_repeat"] > 0 and found["sqlite"]["ratio_on_new"] > 0
+    assert found["sqlite"]["visitors_stored"] > found["sqlite"]["requests_on_new"] > 0  # each a new visitor

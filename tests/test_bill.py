@@ -86,12 +86,16 @@ def test_a_public_badge_reads_what_the_bill_says(dynalite, monkeypatch):
     assert sum(keys) == 0  # refused before any read
     assert client.get(badge + str(PUBLIC_BADGE_DAYS)).status_code == 200
     assert sum(keys) == 2 * PUBLIC_BADGE_DAYS  # a day item and a newcomers item a day
+    keys.clear()
+    assert client.get(badge + str(PUBLIC_BADGE_DAYS) + "&show=visitors").status_code == 200
+    assert sum(keys) == 4 * PUBLIC_BADGE_DAYS  # and the two visitors items that mirror them
     assert client.get(badge + "366", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    # Each item is billed by its size in 4 KB steps: the day item under 4 KB, the newcomers item its names and a key.
-    assert cost.BADGE_READ_UNITS == PUBLIC_BADGE_DAYS * (1 + -(-(NEWCOMERS_BYTES + 100) // 4096))
+    # Each item is billed by its size in 4 KB steps: the day item under 4 KB, the newcomers item its names and a
+    # key, and a visitors item as much as the counts item it mirrors.
+    assert cost.BADGE_READ_UNITS == 2 * PUBLIC_BADGE_DAYS * (1 + -(-(NEWCOMERS_BYTES + 100) // 4096))
     config = stage_settings("prod")
     public = {**config, "aws_environment_variables": {**config["aws_environment_variables"],
                                                       "COUNTER_PUBLIC_BADGES": "true"}}
     assert cost.worst_case(config)["DynamoDB reads (public badges)"] == 0
     assert cost.worst_case(public)["DynamoDB reads (public badges)"] == pytest.approx(
-        cost.requests_per_month(config) * 279 * cost.PRICES["read_units"][0] / 1e6)
+        cost.requests_per_month(config) * 558 * cost.PRICES["read_units"][0] / 1e6)

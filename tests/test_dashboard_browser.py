@@ -165,7 +165,7 @@ def test_token_flow_and_download_links(tmp_path, page, origins):
         assert page.evaluate("document.cookie") == ""
         with page.expect_download() as download:
             page.click("#csv-link")
-        assert download.value.path().read_text().startswith("day,event,count\n20261120,PAGEVIEW,5\n")
+        assert download.value.path().read_text().startswith("day,event,count,visitors\n20261120,PAGEVIEW,5,0\n")
         page.click("#json-link")
         page.wait_for_url("**/summary?*format=json")
         assert '"totals":{"PAGEVIEW":7,"SIGNUP":1}' in page.inner_text("body")

@@ -96,6 +96,9 @@ def test_policy_is_least_privilege(stage):
          "Resource": f"arn:aws:dynamodb:{region}:*:table/{table}"},
         # The stream path puts an id record alone; the transaction path puts it inside TransactWriteItems.
         {"Sid": "IdsTable", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": ids},
+        # Visitors: the days' salts, read, made, and deleted once over (TTL is late).
+        {"Sid": "Salts", "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+         "Resource": ids.replace("_counter_ids", "_counter_salts")},
         # What the event source mapping reads with the function's role: the ids table's stream, nothing else.
         {"Sid": "IdsStream", "Effect": "Allow", "Action": [
             "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],

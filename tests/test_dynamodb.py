@@ -10,6 +10,13 @@ from counter_app.store import get_store
 from tests.conftest import stubbed
 
 
+@pytest.fixture
+def moto_app(moto_app):
+    """The app on moto, visitors off: these tests count the calls of the count alone (tests/test_visitors.py)."""
+    moto_app.config["VISITORS"] = False
+    return moto_app
+
+
 def test_create_table_then_again(moto_app):
     runner = moto_app.test_cli_runner()
     first = runner.invoke(args=["create-table"])

@@ -21,7 +21,7 @@ def moto_app():
 
     with mock_aws():
         yield create_app({"TESTING": True, "STORE": "dynamodb://", "CLOCK": lambda: NOW,
-                          "IDEMPOTENT_WRITES": "transaction"})
+                          "IDEMPOTENT_WRITES": "transaction", "VISITORS": False})  # tests/test_visitors.py: visitors
 
 
 def calls_of(app) -> list[str]:
@@ -37,7 +37,8 @@ def calls_of(app) -> list[str]:
 @pytest.fixture
 def moto(moto_server, monkeypatch):
     """An app on a fresh table in the single-threaded moto server, PAGEVIEW established on its day item."""
-    app = dynalite_app(moto_server, monkeypatch, IDEMPOTENT_WRITES="transaction")
+    # The id's own calls: tests/test_visitors.py has the visitor's.
+    app = dynalite_app(moto_server, monkeypatch, IDEMPOTENT_WRITES="transaction", VISITORS=False)
     client = app.test_client()
     client.get("/?e=PAGEVIEW&c=20261126")
     client.get("/?e=PAGEVIEW")

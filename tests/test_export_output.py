@@ -23,12 +23,12 @@ def test_export_writes_into_a_fifo_and_through_a_symlink(app, tmp_path):
     code, _, err = run(app, "export", "--output", fifo)
     reader_thread.join(10)
     assert code == 0, err
-    assert got == ["day,event,count\n20261101,A,1\n"] and stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert got == ["day,event,count,visitors\n20261101,A,1,0\n"] and stat.S_ISFIFO(fifo.lstat().st_mode)
     link, target = tmp_path / "link.csv", tmp_path / "target.csv"
     link.symlink_to(target.name)
     for _ in range(2):  # a new file through the link, then the one it points to replaced
         assert run(app, "export", "--output", link)[0] == 0
-        assert link.is_symlink() and target.read_text() == "day,event,count\n20261101,A,1\n"
+        assert link.is_symlink() and target.read_text() == "day,event,count,visitors\n20261101,A,1,0\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 

@@ -57,7 +57,7 @@ def test_a_failed_export_to_stdout_prints_only_the_error(app, monkeypatch):
 
 
 def test_an_empty_export_still_has_its_header(app):
-    assert app.test_cli_runner().invoke(args=["export"]).stdout == "day,event,count\n"
+    assert app.test_cli_runner().invoke(args=["export"]).stdout == "day,event,count,visitors\n"
 
 
 def test_the_documented_export_is_ignored_by_git():

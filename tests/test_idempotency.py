@@ -171,7 +171,9 @@ def test_export_leaves_ids_out(once_app):
     client.get("/?e=B")
     result = aggregated(once_app).test_cli_runner().invoke(args=["export"])
     assert result.exit_code == 0
-    assert result.stdout == "day,event,count\n20261127,A,1\n20261127,B,1\n"
+    seen = 0 if once_app.config["IDEMPOTENT_WRITES"] == "transaction" and not on_stream(once_app) and \
+        once_app.config["STORE"].startswith("dynamodb") else 1  # DynamoDB's visitors wait for the aggregator
+    assert result.stdout == f"day,event,count,visitors\n20261127,A,1,{seen}\n20261127,B,1,{seen}\n"
     with once_app.app_context():
         assert dict(get_store().dump()) == {20261127: {"A": 1, "B": 1}}
 

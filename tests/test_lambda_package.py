@@ -172,7 +172,7 @@ def test_summary_through_the_handler(function, shape):
     csv = function.invoke(SHAPES[shape](stage, "GET", "/summary", query | {"format": "csv"}))
     assert csv["statusCode"] == 200
     assert csv["headers"]["Content-Type"].startswith("text/csv")
-    assert csv["body"].splitlines() == ["day,event,count", f"{DAY},{event},1"]
+    assert csv["body"].splitlines() == ["day,event,count,visitors", f"{DAY},{event},1,0"]  # dated by c: no visitor
 
 
 @pytest.mark.parametrize("shape", SHAPES)

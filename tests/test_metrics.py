@@ -35,6 +35,7 @@ def test_metrics_parse_with_todays_and_yesterdays_counts(any_app):
     found = families(text)
     assert {name: family.type for name, family in found.items()} == {
         "counter_events_today": "gauge", "counter_events_yesterday": "gauge",
+        "counter_visitors_today": "gauge", "counter_visitors_yesterday": "gauge",
         "counter_day_start_timestamp_seconds": "gauge", "counter_store_up": "gauge",
         "counter_store_check_seconds": "gauge", "counter_alert_last_fired_timestamp_seconds": "gauge"}
     assert samples(found["counter_events_today"]) == {(("event", "PAGEVIEW"),): 12, (("event", 'ODD"NAME\\'),): 1}
@@ -43,6 +44,18 @@ def test_metrics_parse_with_todays_and_yesterdays_counts(any_app):
     assert samples(found["counter_day_start_timestamp_seconds"]) == {
         (): datetime(2026, 11, 27, tzinfo=timezone.utc).timestamp()}
     assert all(family.documentation for family in found.values())
+
+
+def test_metrics_give_todays_and_yesterdays_visitors_when_they_are_counted(any_app):
+    with any_app.app_context():
+        get_store().write_many([(TODAY, "PAGEVIEW", 12, 7), (20261126, "PAGEVIEW", 4, 3)], replace=True)
+    found = families(any_app.test_client().get("/metrics").get_data(as_text=True))
+    assert samples(found["counter_visitors_today"]) == {(("event", "PAGEVIEW"),): 7}
+    assert samples(found["counter_visitors_yesterday"]) == {(("event", "PAGEVIEW"),): 3}
+    assert samples(found["counter_events_today"]) == {(("event", "PAGEVIEW"),): 12}
+    any_app.config["VISITORS"] = False  # COUNTER_VISITORS=false: nothing hashed, and no visitors shown
+    found = families(any_app.test_client().get("/metrics").get_data(as_text=True))
+    assert "counter_visitors_today" not in found and "counter_events_today" in found
 
 
 def test_metrics_need_the_token(tmp_path):

@@ -55,7 +55,9 @@ def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite
 
     app = dynalite_app(dynalite, monkeypatch, EVENTS="PAGEVIEW")
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
-    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
+    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table,
+                                                              ids_table=get_store_of(app).ids_table,
+                                                              salts_table=get_store_of(app).salts_table)
     get_compiled_crawler_regex.cache_clear()
     agents._detector.cache_clear()  # a new process's detector: no verdict cached yet
     snapstart.before_snapshot(app)
@@ -70,7 +72,9 @@ def test_before_snapshot_builds_without_a_connection_and_counts_nothing(dynalite
 def test_after_restore_drops_the_snapshots_connection_and_reseeds(dynalite, proxy, monkeypatch):
     app = dynalite_app(dynalite, monkeypatch)
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", proxy.url)
-    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table)
+    app.extensions["counter.store"] = type(get_store_of(app))("dynamodb://", table=get_store_of(app).table,
+                                                              ids_table=get_store_of(app).ids_table,
+                                                              salts_table=get_store_of(app).salts_table)
     client = app.test_client()
     headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}
     for expected in (1, 2):

@@ -205,7 +205,7 @@ def test_healthz_is_503_while_another_writer_holds_the_lock(tmp_path):
 def test_the_health_check_row_is_never_read_back(client, runner):
     client.get("/?e=A")
     assert client.get("/healthz").status_code == 200
-    assert runner.invoke(args=["export"]).stdout == f"day,event,count\n{TODAY},A,1\n"
+    assert runner.invoke(args=["export"]).stdout == f"day,event,count,visitors\n{TODAY},A,1,1\n"
     assert client.get("/summary?from=10000101&to=10001231").json["totals"] == {}
 
 

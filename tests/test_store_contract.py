@@ -220,7 +220,7 @@ def test_a_counter_at_its_limit_is_refused_and_stays_an_integer(any_app, tmp_pat
     assert f'"BIG":{big}' in client.get("/summary").get_data(as_text=True)
     exported = tmp_path / "export.csv"
     assert runner.invoke(args=["export", "--output", str(exported)]).exit_code == 0
-    assert exported.read_text() == f"day,event,count\n{TODAY},BIG,{big}\n"
+    assert exported.read_text() == f"day,event,count,visitors\n{TODAY},BIG,{big},0\n"  # the refused hit: no visitor
     assert runner.invoke(args=["import", str(exported), "--replace"]).exit_code == 0
     added = runner.invoke(args=["import", str(source), "--again"])  # adding to it would pass the limit too
     assert added.exit_code == 1 and "largest" in added.stderr

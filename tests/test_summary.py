@@ -18,10 +18,10 @@ def test_default_range_is_30_days_ending_today(client):
     reply = client.get("/summary").json
     assert reply["from"] == 20261029 and reply["to"] == TODAY
     assert len(reply["days"]) == 30
-    assert reply["days"][0] == {"day": 20261029, "counts": {"A": 1}}
-    assert reply["days"][-1] == {"day": TODAY, "counts": {"A": 1}}
-    assert reply["days"][1] == {"day": 20261030, "counts": {}}
-    assert reply["totals"] == {"A": 2}
+    assert reply["days"][0] == {"day": 20261029, "counts": {"A": 1}, "visitors": {"A": 0}}  # dated by 'c': no visitor
+    assert reply["days"][-1] == {"day": TODAY, "counts": {"A": 1}, "visitors": {"A": 1}}
+    assert reply["days"][1] == {"day": 20261030, "counts": {}, "visitors": {}}
+    assert reply["totals"] == {"A": 2} and reply["visitors"] == {"A": 1}
 
 
 def test_range_spans_months_and_filters_events(client):
@@ -30,8 +30,10 @@ def test_range_spans_months_and_filters_events(client):
     assert reply == {
         "from": 20261031,
         "to": 20261101,
-        "days": [{"day": 20261031, "counts": {"A": 1}}, {"day": 20261101, "counts": {"B": 2}}],
+        "days": [{"day": 20261031, "counts": {"A": 1}, "visitors": {"A": 0}},
+                 {"day": 20261101, "counts": {"B": 2}, "visitors": {"B": 0}}],
         "totals": {"A": 1, "B": 2},
+        "visitors": {"A": 0, "B": 0},
     }
 
 
@@ -54,7 +56,7 @@ def test_bad_summary_query_is_400(client, query):
 
 def test_csv_by_format_and_by_accept(client):
     seed(client, ("B", 20261126), ("A", 20261126), ("A", TODAY))
-    expected = "day,event,count\n20261126,A,1\n20261126,B,1\n20261127,A,1\n"
+    expected = "day,event,count,visitors\n20261126,A,1,0\n20261126,B,1,0\n20261127,A,1,1\n"
     by_format = client.get("/summary?format=csv")
     by_accept = client.get("/summary", headers={"Accept": "text/csv"})
     for reply in (by_format, by_accept):
@@ -76,11 +78,15 @@ def test_weeks_are_iso_weeks_labelled_by_their_monday_with_partial_edges(client)
     reply = client.get("/summary?from=20261101&to=20261127&group=week").json
     assert reply["group"] == "week" and "days" not in reply
     assert reply["periods"] == [
-        {"period": 20261026, "from": 20261101, "to": 20261101, "partial": True, "counts": {"A": 1}},
-        {"period": 20261102, "from": 20261102, "to": 20261108, "partial": False, "counts": {"A": 1, "B": 1}},
-        {"period": 20261109, "from": 20261109, "to": 20261115, "partial": False, "counts": {"A": 1}},
-        {"period": 20261116, "from": 20261116, "to": 20261122, "partial": False, "counts": {}},
-        {"period": 20261123, "from": 20261123, "to": 20261127, "partial": True, "counts": {"A": 1}},
+        {"period": 20261026, "from": 20261101, "to": 20261101, "partial": True, "counts": {"A": 1},
+         "visitors": {"A": 0}},
+        {"period": 20261102, "from": 20261102, "to": 20261108, "partial": False, "counts": {"A": 1, "B": 1},
+         "visitors": {"A": 0, "B": 0}},
+        {"period": 20261109, "from": 20261109, "to": 20261115, "partial": False, "counts": {"A": 1},
+         "visitors": {"A": 0}},
+        {"period": 20261116, "from": 20261116, "to": 20261122, "partial": False, "counts": {}, "visitors": {}},
+        {"period": 20261123, "from": 20261123, "to": 20261127, "partial": True, "counts": {"A": 1},
+         "visitors": {"A": 1}},
     ]
     assert reply["totals"] == {"A": 4, "B": 1}
 
@@ -89,7 +95,8 @@ def test_a_week_runs_across_the_new_year(client):
     with client.application.app_context():  # older than the window of days that / may count
         get_store().write_many([(20251229, "A", 1), (20260104, "A", 1)])
     periods = client.get("/summary?from=20251229&to=20260104&group=week").json["periods"]
-    assert periods == [{"period": 20251229, "from": 20251229, "to": 20260104, "partial": False, "counts": {"A": 2}}]
+    assert periods == [{"period": 20251229, "from": 20251229, "to": 20260104, "partial": False, "counts": {"A": 2},
+                        "visitors": {"A": 0}}]
 
 
 def test_months_and_the_present_month_is_partial(client):
@@ -108,16 +115,16 @@ def test_grouped_csv_names_the_period_and_marks_partial_ones(client):
     reply = client.get("/summary?from=20261102&to=20261127&group=week&format=csv")
     assert reply.mimetype == "text/csv"
     assert reply.get_data(as_text=True) == (
-        "week,from,to,partial,event,count\n"
-        "20261102,20261102,20261108,false,A,1\n"
-        "20261102,20261102,20261108,false,B,1\n"
-        "20261123,20261123,20261127,true,A,1\n"
+        "week,from,to,partial,event,count,visitors\n"
+        "20261102,20261102,20261108,false,A,1,0\n"
+        "20261102,20261102,20261108,false,B,1,0\n"
+        "20261123,20261123,20261127,true,A,1,1\n"
     )
     month = client.get("/summary?from=20261102&to=20261127&group=month", headers={"Accept": "text/csv"})
     assert month.get_data(as_text=True).splitlines() == [
-        "month,from,to,partial,event,count",
-        "20261101,20261102,20261127,true,A,2",
-        "20261101,20261102,20261127,true,B,1",
+        "month,from,to,partial,event,count,visitors",
+        "20261101,20261102,20261127,true,A,2,1",
+        "20261101,20261102,20261127,true,B,1,0",
     ]
 
 
@@ -159,6 +166,6 @@ def test_weeks_and_months_add_up_to_the_days(client, first, last):
         csv = client.get(f"/summary?from={first}&to={last}&group={group}&format=csv").get_data(as_text=True)
         from_csv: dict = {}
         for line in csv.splitlines()[1:]:
-            *_, event, count = line.split(",")
+            *_, event, count, _visitors = line.split(",")
             from_csv[event] = from_csv.get(event, 0) + int(count)
         assert from_csv == days["totals"]

@@ -52,7 +52,7 @@ def test_hit_summary_and_dashboard_follow_the_zone(tmp_path, zone, instant, day)
     assert client.get("/?e=HIT").json["day"] == day
     summary = client.get("/summary").json
     assert summary["to"] == day
-    assert summary["days"][-1] == {"day": day, "counts": {"HIT": 1}}
+    assert summary["days"][-1] == {"day": day, "counts": {"HIT": 1}, "visitors": {"HIT": 1}}
     html = client.get("/dashboard").get_data(as_text=True)
     assert f'data-day="{day}" data-count="1"' in html
     iso = f"{str(day)[:4]}-{str(day)[4:6]}-{str(day)[6:]}"

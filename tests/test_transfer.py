@@ -10,7 +10,7 @@ from counter_app.store import get_store
 from tests.conftest import dynalite_app
 
 ROWS = [(20240229, "PAGEVIEW", 3), (20261101, "COUNT", 7), (20261101, "SIGN-UP.V2:A/B_C", 1), (20261127, "A", 12)]
-CSV = "day,event,count\n" + "".join(f"{d},{e},{n}\n" for d, e, n in ROWS)
+CSV = "day,event,count,visitors\n" + "".join(f"{d},{e},{n},0\n" for d, e, n in ROWS)  # imported days: no visitors
 
 
 def seed(app, rows=ROWS, replace=False):
@@ -53,18 +53,18 @@ def test_export_csv_to_stdout_and_json_to_file(any_app, tmp_path):
     assert code == 0 and out == CSV and err == "Exported 4 rows.\n"
     code, _, _ = run(any_app, "export", "--format", "json", "--output", tmp_path / "out.json")
     text = (tmp_path / "out.json").read_text()
-    assert json.loads(text) == [{"day": d, "event": e, "count": n} for d, e, n in ROWS]
+    assert json.loads(text) == [{"day": d, "event": e, "count": n, "visitors": 0} for d, e, n in ROWS]
     assert len(text.splitlines()) == len(ROWS) + 2  # one row a line, between the brackets
 
 
 def test_export_range(any_app):
     seed(any_app)
     _, out, _ = run(any_app, "export", "--from", 20261101, "--to", 20261101)
-    assert out == "day,event,count\n20261101,COUNT,7\n20261101,SIGN-UP.V2:A/B_C,1\n"
+    assert out == "day,event,count,visitors\n20261101,COUNT,7,0\n20261101,SIGN-UP.V2:A/B_C,1,0\n"
     _, out, _ = run(any_app, "export", "--from", 20261102)
-    assert out == "day,event,count\n20261127,A,12\n"
+    assert out == "day,event,count,visitors\n20261127,A,12,0\n"
     _, out, _ = run(any_app, "export", "--to", 20250101)
-    assert out == "day,event,count\n20240229,PAGEVIEW,3\n"
+    assert out == "day,event,count,visitors\n20240229,PAGEVIEW,3,0\n"
 
 
 def test_export_bad_day_is_refused(app):
@@ -82,7 +82,7 @@ def test_export_from_after_to_is_an_error(app):
 def test_export_takes_iso_days_and_counts_one_row(app):
     seed(app)
     code, out, err = run(app, "export", "--from", "2026-11-27", "--to", "2026-11-27", "--format", "json")
-    assert code == 0 and json.loads(out) == [{"day": 20261127, "event": "A", "count": 12}]
+    assert code == 0 and json.loads(out) == [{"day": 20261127, "event": "A", "count": 12, "visitors": 0}]
     assert err == "Exported 1 row.\n"
     code, out, err = run(app, "export", "--from", 20300101, "--format", "json")
     assert (code, out, err) == (0, "[\n\n]\n", "Exported 0 rows.\n")
@@ -204,7 +204,7 @@ def test_whole_file_problems_are_said_as_what_they_are(app, tmp_path, text, summ
 def test_a_bad_row_anywhere_writes_nothing(any_app, tmp_path):
     seed(any_app, [(20261101, "A", 1)])
     path = tmp_path / "in.csv"
-    path.write_text(CSV + "".join(f"2026110{n},B,{n}\n" for n in range(1, 8)) + "20261199,B,1\n")
+    path.write_text(CSV + "".join(f"2026110{n},B,{n},0\n" for n in range(1, 8)) + "20261199,B,1,0\n")
     code, _, err = run(any_app, "import", path)
     assert code == 1
     assert f"{path}:13: 'day' is not a real calendar date: 20261199." in err

@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .. import days
+from .. import days, visitors
 from ..storage import StoreUnavailable
 from ..store import get_store
 from . import check, rules, webhook
@@ -127,13 +127,16 @@ def check_command(dry_run: bool) -> None:
 
 
 def scheduled(event: Any = None, context: Any = None) -> list[str]:
-    """The Lambda entry of Zappa's scheduled event (``events`` in zappa_settings.json): one check.
+    """The Lambda entry of Zappa's scheduled event (``events`` in zappa_settings.json): one check, and old salts purged.
 
     Zappa's handler has made ``wsgi.app`` already (at import), so the check uses its store and connection.
     """
     app = importlib.import_module("wsgi").app
     with app.app_context():
+        # Here too because it runs whatever the traffic: a day's salt must not wait for the next day's visitor.
+        swept = visitors.forget_salts()
         lines, delivered = run()
+    lines = [swept, *lines]
     for line in lines:
         print(line)
     if not delivered:

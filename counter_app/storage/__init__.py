@@ -17,6 +17,7 @@ from .base import (
     Storage,
     StoreUnavailable,
     TooManyEvents,
+    Visitor,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Storage",
     "StoreUnavailable",
     "TooManyEvents",
+    "Visitor",
     "storage_from_url"
 ]
 

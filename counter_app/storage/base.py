@@ -10,8 +10,8 @@ from datetime import date, timedelta
 Counts = dict[int, dict[str, int]]
 """Counts per day: ``{20261127: {"PAGEVIEW": 3}}``."""
 
-Write = tuple[int, str, int]
-"""One counter to write: ``(day, event, count)``."""
+Write = tuple[int, str, int] | tuple[int, str, int, int | None]
+"""One counter to write: ``(day, event, count)``, or with the day's visitors of the event (``None``: none given)."""
 
 FIRST_DAY, LAST_DAY = 10101, 99991231
 """The first and last day a store keeps (00010101 and 99991231); other keys are bookkeeping, never returned by reads."""
@@ -72,6 +72,16 @@ def week_before(day: int) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Visitor:
+    """A hit's visitor: the day's salted hash of who sent it, kept until the day is over."""
+
+    hash: str
+    """Hexadecimal, never reversible once the day's salt is gone."""
+    expires: int
+    """When the day ends, in seconds since the epoch: the record of the visitor may go then."""
+
+
+@dataclass(frozen=True)
 class Once:
     """What an idempotent increment did."""
 
@@ -115,7 +125,9 @@ class Storage(ABC):
         return f"table {self.table}"
 
     @abstractmethod
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+    def incr(
+        self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
+    ) -> int:
         """Atomically add ``amount`` to the counter and return its new value.
 
         :param day: the day as ``int`` yyyyMMdd.
@@ -123,6 +135,7 @@ class Storage(ABC):
         :param max_events: refuse a name that is neither on the day nor known (counted on one of the
             :data:`KNOWN_DAYS` days before) once the day is full; checked in the same atomic write.
             ``None``: every name is known (an allowlist, or an owner's write).
+        :param visitor: the hit's visitor, added to the day's visitors of ``event`` unless already seen.
         :raises TooManyEvents: if ``event`` is new and unknown and the day is full; nothing is written.
         :raises CounterAtLimit: if the counter would pass :data:`MAX_COUNT`; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed.
@@ -131,7 +144,7 @@ class Storage(ABC):
     @abstractmethod
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
-        read: bool = True,
+        read: bool = True, visitor: Visitor | None = None,
     ) -> Once:
         """Add 1 to the counter and record ``key``, in one atomic write, unless ``key`` is recorded already.
 
@@ -140,6 +153,7 @@ class Storage(ABC):
         :param expires: when ``key`` stops being recorded, in seconds since the epoch.
         :param max_events: as for :meth:`incr`; a recorded key never needs a slot.
         :param read: return the count; ``False`` spares a read where the write does not return it.
+        :param visitor: as for :meth:`incr`; a recorded key adds no visitor but the one it was first sent with.
         :raises TooManyEvents: as for :meth:`incr`, for a key not recorded; nothing is written.
         :raises CounterAtLimit: as for :meth:`incr`, for a key not recorded; nothing is written.
         :raises StoreUnavailable: if the write is not confirmed: the key and the increment are both
@@ -159,6 +173,8 @@ class Storage(ABC):
     ) -> None:
         """Add (or with ``replace``, set) many counters; one (day, event) at most once.
 
+        A row's visitors, when given, are set (never added: two visitor figures do not add up to visitors).
+
         ``rows`` is read as the writes go, a bounded number at a time, so any number of rows takes
         flat memory. Imports are not capped by ``max_events``.
 
@@ -169,7 +185,7 @@ class Storage(ABC):
         :raises StoreUnavailable: at the first write that fails; earlier ones stay written.
         """
         write = self.set if replace else self.incr
-        for index, (day, event, count) in enumerate(rows):
+        for index, (day, event, count, *_) in enumerate(rows):
             write(day, event, count)
             if done:
                 done([index])
@@ -252,6 +268,24 @@ class Storage(ABC):
     @abstractmethod
     def get(self, days: Sequence[int]) -> Counts:
         """Return the counts of the given days; days without counts are left out."""
+
+    @abstractmethod
+    def visitors(self, days: Sequence[int]) -> Counts:
+        """The visitors of the given days per event; days without visitors are left out."""
+
+    @abstractmethod
+    def salt(self, day: int, *, now: int, expires: int) -> bytes:
+        """``day``'s salt: 32 random bytes, made on first use, kept until ``expires``; expired salts go on the way.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
+
+    @abstractmethod
+    def forget_salts(self, day: int, *, now: int) -> None:
+        """Delete the salts (and what they hashed) of the days before ``day`` that have expired at ``now``.
+
+        :raises StoreUnavailable: if the store does not answer.
+        """
 
     @abstractmethod
     def check(self) -> None:

@@ -30,5 +30,6 @@ class DynamoDBStorage(DynamoDBAlerts, Tables, Aggregator, Bulk, Reads, Storage):
     :param url: ``dynamodb://``.
     :param table: the table name, ``<prefix>_counters``.
     :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, keyed by ``Id`` (S).
+    :param salts_table: the days' visitor salts, ``<prefix>_counter_salts``, keyed by ``Id`` (S), without backups.
     :param writes: ``stream`` (an id record, added up by the aggregator) or ``transaction`` (id and count together).
     """

@@ -1,7 +1,8 @@
 """The aggregator: the ids table's stream, a batch at a time, added to the day items exactly once.
 
-A batch's new id records are summed per (day, event) and applied with a checkpoint of the shard's last
-sequence number in ONE ``TransactWriteItems``, conditioned on the checkpoint being the one read before.
+A batch's new id records are summed per (day, event), and its new visitor records per (day, event) into the
+day's visitors items, and applied with a checkpoint of the shard's last sequence number in ONE
+``TransactWriteItems``, conditioned on the checkpoint being the one read before.
 Records at or below the checkpoint were applied already, so a batch delivered again, bisected, or whose
 reply was lost adds nothing twice. REMOVEs (TTL's deletions) and ids written by the transaction path
 (they carry no event) are skipped, but still move the checkpoint.
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from .base import FIRST_DAY, LAST_DAY, MAX_COUNT, PoisonRecord, StoreUnavailable
 from .dynamodb_calls import cancellation
+from .dynamodb_visitors import VISIT, visitors_key
 from .dynamodb_writes import DAY, EVENT, TARGET, Writes
 from .placement import newcomers
 
@@ -32,7 +34,7 @@ NAME = re.compile(r"[A-Z0-9_.:/-]{1,64}")  # what params.event_name lets through
 
 @dataclass(frozen=True)
 class Hit:
-    """One id record of the stream: a hit to add."""
+    """One id record of the stream: a hit to add; or with ``target`` 0, one visitor record: a visitor to add."""
 
     sequence: int
     day: int
@@ -41,7 +43,7 @@ class Hit:
 
 
 def hits(records: Iterable[Mapping[str, Any]]) -> tuple[list[Hit], str]:
-    """The hits among stream ``records`` and the highest sequence number of them all, as the stream wrote it.
+    """The hits and visitors among stream ``records`` and the highest sequence number of them all, as written.
 
     :raises PoisonRecord: naming the first record that carries an event but cannot be applied.
     """
@@ -56,11 +58,12 @@ def hits(records: Iterable[Mapping[str, Any]]) -> tuple[list[Hit], str]:
         if record.get("eventName") not in ("INSERT", "MODIFY") or EVENT not in image:
             continue
         try:
-            hit = Hit(sequence, int(image[DAY]["N"]), image[EVENT]["S"], int(image[TARGET]["N"]))
+            target = 0 if VISIT in image else int(image[TARGET]["N"])
+            hit = Hit(sequence, int(image[DAY]["N"]), image[EVENT]["S"], target)
         except (KeyError, TypeError, ValueError):
             raise PoisonRecord(f"record {sequence} lacks its day, event or target") from None
         if not (FIRST_DAY <= hit.day <= LAST_DAY and NAME.fullmatch(hit.event)
-                and hit.target in (hit.day, newcomers(hit.day))):
+                and hit.target in (0, hit.day, newcomers(hit.day))):
             raise PoisonRecord(f"record {sequence} holds no valid day, event and target")
         found.append(hit)
     return found, last
@@ -75,7 +78,7 @@ class Aggregator(Writes):
     """Apply the stream's batches to the counters."""
 
     def aggregate(self, shard: str, records: list[Mapping[str, Any]]) -> int:
-        """Apply the hits of ``records``, one shard's batch in order, exactly once; how many were added now.
+        """Apply the hits and visitors of ``records``, one shard's batch in order, exactly once; the hits added now.
 
         :raises PoisonRecord: before any write, if a record cannot be applied.
         :raises StoreUnavailable: if the batch could not be applied; it may be sent again.
@@ -90,7 +93,7 @@ class Aggregator(Writes):
             todo = [hit for hit in found if done is None or hit.sequence > int(done)]
             try:
                 self._apply(shard, done, last, todo)
-                return len(todo)
+                return sum(1 for hit in todo if hit.target)  # hits; visitors are not hits
             except _Again as again:
                 # The checkpoint moved (a lost reply was applied after all), or a name moved: read again.
                 for key, events in again.moved.items():
@@ -108,10 +111,12 @@ class Aggregator(Writes):
     def _apply(self, shard: str, done: str | None, last: str, todo: list[Hit]) -> None:
         """One transaction: the sums of ``todo`` and the checkpoint moved from ``done`` to ``last``."""
         sums: dict[int, dict[str, int]] = {}
+        seen: dict[int, dict[str, int]] = {}
         for hit in todo:
-            into = sums.setdefault(hit.target, {})
+            into = sums.setdefault(hit.target, {}) if hit.target else seen.setdefault(self._seen_in(hit), {})
             into[hit.event] = into.get(hit.event, 0) + 1
-        if len(sums) > MOST_ITEMS or any(len(events) > EVENTS_PER_ITEM for events in sums.values()):
+        if (len(sums) + len(seen) > MOST_ITEMS
+                or any(len(events) > EVENTS_PER_ITEM for events in [*sums.values(), *seen.values()])):
             raise StoreUnavailable(f"a batch of shard {shard} touches too many counters for one transaction: "
                                    "lower the batch size")
         mark = {"TableName": self.table, "Key": {"Day": {"N": str(checkpoint_key(shard))}},
@@ -123,7 +128,8 @@ class Aggregator(Writes):
         else:
             mark["ConditionExpression"] = "#s = :done"
             mark["ExpressionAttributeValues"][":done"] = {"S": done}
-        items = [{"Update": mark}, *({"Update": self._sum(key, events)} for key, events in sums.items())]
+        items = [{"Update": mark}, *({"Update": self._sum(key, events)} for key, events in sums.items()),
+                 *({"Update": self._add_visitors(key, events)} for key, events in seen.items())]
         with self._errors():
             try:
                 self._call("transact_write_items", TransactItems=items)
@@ -144,6 +150,18 @@ class Aggregator(Writes):
         adds = ", ".join(f"#e{n} :n{n}" for n in range(len(events)))
         fits = " AND ".join(f"attribute_exists(#e{n}) AND #e{n} <= :r{n}" for n in range(len(events)))
         return self._update_request(key, f"ADD {adds}", names, values, fits)
+
+    def _seen_in(self, hit: Hit) -> int:
+        """The visitors item of ``hit``'s name: beside the day item's names or the others', as its count is placed."""
+        view = self._views.get(hit.day) or self._load(hit.day)
+        return visitors_key(hit.day, view.belongs_in_day(hit.event))
+
+    def _add_visitors(self, key: int, events: dict[str, int]) -> dict[str, Any]:
+        """The ``Update`` adding ``events``' new visitors to visitors item ``key``, unconditioned."""
+        names = {f"#e{n}": event for n, event in enumerate(events)}
+        values = {f":n{n}": count for n, count in enumerate(events.values())}
+        return self._update_request(key, "ADD " + ", ".join(f"#e{n} :n{n}" for n in range(len(events))), names,
+                                    values, None)
 
     def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
         """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""

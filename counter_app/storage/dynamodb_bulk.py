@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import dynamodb_imports
 from .base import MAX_COUNT, CounterAtLimit, Lease, Write
 from .dynamodb_calls import DynamoDBCalls
+from .dynamodb_visitors import visitors_key
 from .placement import KEY, newcomers
 
 EVENTS_PER_UPDATE = 50  # keeps one UpdateItem's expressions far below DynamoDB's 4 KB limit
@@ -58,7 +59,10 @@ class Bulk(DynamoDBCalls):
                 if stop.is_set():
                     return
                 chunk = indices[start : start + EVENTS_PER_UPDATE]
-                self._write_events(day, [window[i - offset][1:] for i in chunk], replace=replace)
+                rows = [window[i - offset] for i in chunk]
+                # Visitors first, and set: a rerun after a failure in between sets them again, and adds nothing.
+                self._set_visitors(day, [(row[1], row[3]) for row in rows if len(row) > 3 and row[3] is not None])
+                self._write_events(day, [(row[1], row[2]) for row in rows], replace=replace)
                 if done:
                     with report:
                         done(chunk)
@@ -66,7 +70,7 @@ class Bulk(DynamoDBCalls):
         with ThreadPoolExecutor(WORKERS) as pool:
             while window := list(itertools.islice(source, WINDOW)):
                 by_day: dict[int, list[int]] = {}
-                for index, (day, _, _) in enumerate(window, offset):
+                for index, (day, *_) in enumerate(window, offset):
                     by_day.setdefault(day, []).append(index)
                 futures = [pool.submit(write_day, window, day, indices) for day, indices in by_day.items()]
                 try:
@@ -89,6 +93,16 @@ class Bulk(DynamoDBCalls):
 
     def drop_lease(self, lease: Lease) -> None:
         dynamodb_imports.drop(self, lease)  # type: ignore[arg-type]
+    def _set_visitors(self, day: int, pairs: Sequence[tuple[str, int]]) -> None:
+        """Set the day's visitors of ``pairs``' events, in the visitors item beside the day item, as counts are set."""
+        if not pairs:
+            return
+        names = {f"#e{n}": event for n, (event, _) in enumerate(pairs)}
+        values = {f":n{n}": number for n, (_, number) in enumerate(pairs)}
+        other = visitors_key(day, in_day=False)
+        self._update(other, "REMOVE " + ", ".join(names), {**names, "#k": KEY}, {}, "attribute_exists(#k)")
+        self._update(visitors_key(day, in_day=True), "SET " + ", ".join(f"#e{n} = :n{n}" for n in range(len(pairs))),
+                     names, values)
 
     def imported(self, digest: str) -> str | None:
         name = _file(digest)

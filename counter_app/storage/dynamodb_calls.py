@@ -57,13 +57,14 @@ class DynamoDBCalls:
 
     def __init__(
         self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids",
-        writes: str = "stream", sleep: Callable[[float], None] = time.sleep,
+        salts_table: str = "TEST_counter_salts", writes: str = "stream", sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if writes not in IDEMPOTENT_WRITES:
             raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: "
                              + ", ".join(IDEMPOTENT_WRITES))
         self.table = table
         self.ids_table = ids_table
+        self.salts_table = salts_table
         self.writes = writes
         self._sleep = deadline.paced(sleep, CALL_SECONDS)  # no pause after which the next call would end too late
         self._client: Any = None

@@ -27,6 +27,9 @@ class Tables(DynamoDBCalls):
         done = [*self._create_table(self.table, KEY, "N"), *self._create_table(self.ids_table, ID, "S", STREAM)]
         done.append(self._expire_ids())
         done.append(self._stream_ids())
+        # Visitors' salts: no point-in-time recovery, which would keep a restorable copy of each for 35 days.
+        done.extend(self._create_table(self.salts_table, ID, "S", recover=False))
+        done.append(self._expire_ids(self.salts_table))
         return "DynamoDB: " + "; ".join(done) + "."
 
     def stream_arn(self) -> str | None:
@@ -35,8 +38,13 @@ class Tables(DynamoDBCalls):
             table = self.client.describe_table(TableName=self.ids_table)["Table"]
         return table.get("LatestStreamArn") if table.get("StreamSpecification", {}).get("StreamEnabled") else None
 
-    def _create_table(self, name: str, key: str, kind: str, stream: dict[str, Any] | None = None) -> list[str]:
-        """Create table ``name`` keyed by ``key`` of type ``kind`` if missing, protected; say what was done."""
+    def _create_table(
+        self, name: str, key: str, kind: str, stream: dict[str, Any] | None = None, *, recover: bool = True
+    ) -> list[str]:
+        """Create table ``name`` keyed by ``key`` of type ``kind`` if missing, protected; say what was done.
+
+        :param recover: turn on point-in-time recovery.
+        """
         done = []
         with self._errors(name):
             try:
@@ -55,6 +63,8 @@ class Tables(DynamoDBCalls):
                 done.append(f"table {name} already exists")
             self.client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
             done.append(f"{name} is ACTIVE")
+            if not recover:
+                return done
             try:
                 enable_point_in_time_recovery(self.client, name)
                 done.append(f"point-in-time recovery is on for {name}")
@@ -64,21 +74,23 @@ class Tables(DynamoDBCalls):
                 done.append(f"point-in-time recovery not set for {name}: this endpoint does not support it")
         return done
 
-    def _expire_ids(self) -> str:
-        """Turn on TTL over the ids table's ``expires``, unless it is on already; say what was done."""
-        with self._errors(self.ids_table):
+    def _expire_ids(self, table: str | None = None) -> str:
+        """Turn on TTL over the ids table's (or ``table``'s) ``expires``, unless it is on already; say what was done."""
+        table = table or self.ids_table
+        kind = "ids" if table == self.ids_table else "salts"
+        with self._errors(table):
             try:
-                ttl = self.client.describe_time_to_live(TableName=self.ids_table)["TimeToLiveDescription"]
+                ttl = self.client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
                 if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and ttl.get("AttributeName") == EXPIRES:
-                    return f"ids in {self.ids_table} already expire through TTL on {EXPIRES}"
+                    return f"{kind} in {table} already expire through TTL on {EXPIRES}"
                 self.client.update_time_to_live(
-                    TableName=self.ids_table, TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES}
+                    TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES}
                 )
             except ClientError as exc:
                 if not unsupported(exc):
                     raise
-                return f"TTL not set for {self.ids_table}: this endpoint does not support it"
-        return f"ids in {self.ids_table} expire through TTL on {EXPIRES}"
+                return f"TTL not set for {table}: this endpoint does not support it"
+        return f"{kind} in {table} expire through TTL on {EXPIRES}"
 
     def _stream_ids(self) -> str:
         """Turn on the ids table's stream of new images (a table made before it existed has none); say so."""

@@ -15,24 +15,33 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .base import MAX_COUNT, CounterAtLimit, Once, StoreUnavailable, TooManyEvents, week_before
+from .base import MAX_COUNT, CounterAtLimit, Once, StoreUnavailable, TooManyEvents, Visitor, week_before
 from .dynamodb_calls import EXPIRES, ID, number
 from .dynamodb_transact import Duplicate, Transactions
+from .dynamodb_visitors import Visits
 from .placement import KEY, Update, Updates, View, merge, newcomers
 
 DAY = "day"  # an id record's day (N), on the stream path
 EVENT = "event"  # an id record's event (S)
 TARGET = "target"  # an id record's item (N): the day item's key or its newcomers item's
+SENT_BY = "visitor"  # an id record's visitor hash (S): a retry of the id may complete that visitor, no other
 # Admission refuses a counter this close to MAX_COUNT when its day was read (at most VIEW_SECONDS ago): no site
 # adds 2**40 hits in that time, so every record admitted applies.
 HEADROOM = 2**40
 RELOAD_SECONDS = 1.0  # a day not begun refuses a name its view lacks only if the view is this fresh
 
 
-class Writes(Transactions):
+class Writes(Transactions, Visits):
     """Count one hit, with or without an id."""
 
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+    def incr(
+        self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
+    ) -> int:
+        if visitor is not None:
+            # Admitted first, so a refused name gets no visitor; then the visitor, so that a retry after a failed
+            # count finds the visitor stored and adds the count alone.
+            self._admit(day, event, max_events)
+            self._visit(day, event, visitor)
         value = number(self._count(Updates(day, event, amount), max_events, self._send)["Attributes"], event)
         return self._whole(day, event, value)
 
@@ -43,9 +52,27 @@ class Writes(Transactions):
 
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
-        read: bool = True,
+        read: bool = True, visitor: Visitor | None = None,
     ) -> Once:
+        # The id first, carrying its visitor: a duplicate id adds only the visitor its first send had, and only if
+        # that send failed between its two writes.
+        done = self._once(day, event, key, now, expires, max_events, read, visitor)
+        if visitor is not None and (not done.duplicate or self._sent_by(key) == visitor.hash):
+            self._visit(day, event, visitor)
+        return done
+
+    def _sent_by(self, key: str) -> str | None:
+        """The visitor hash the id record ``key`` carries, ``None`` without one."""
+        return self._get_item(key, SENT_BY, table=self.ids_table).get(SENT_BY, {}).get("S")
+
+    def _once(
+        self, day: int, event: str, key: str, now: int, expires: int, max_events: int | None, read: bool,
+        visitor: Visitor | None,
+    ) -> Once:
+        """:meth:`incr_once` without the visitor's record."""
         claim = self.claim(key, now=now, expires=expires)
+        if visitor is not None:
+            claim["Item"][SENT_BY] = {"S": visitor.hash}
         if self.writes == "stream":
             return self._record(claim, day, event, key, now, max_events)
         sent: list[Update] = []

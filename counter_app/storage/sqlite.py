@@ -24,11 +24,13 @@ from .base import (
     Storage,
     StoreUnavailable,
     TooManyEvents,
+    Visitor,
     Write,
     week_before,
 )
 from .sqlite_alerts import SQLiteAlerts, alert_tables
 from .sqlite_imports import SQLiteImports, import_tables
+from .sqlite_visitors import SQLiteVisitors, VisitorsSQL
 
 Result = TypeVar("Result")
 CHUNK = 2000  # rows per transaction in write_many
@@ -48,7 +50,7 @@ PURGE_BATCH = 10_000
 PURGE_WAIT = 0.1  # seconds a purge waits for the lock: the increment is in, its reply must not wait long
 
 
-class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
+class SQLiteStorage(SQLiteAlerts, SQLiteImports, SQLiteVisitors, Storage):
     """One table of ``(day, event, count)`` rows in a WAL-mode SQLite file.
 
     Imports keep their progress (``<table>_progress``) and their leases (``<table>_running``) in the same file.
@@ -56,11 +58,13 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
     :param url: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``.
     :param table: the table name, ``<prefix>_counters``.
     :param ids_table: the table of idempotency keys, ``<prefix>_counter_ids``, in the same file.
+    :param salts_table: the days' visitor salts, ``<prefix>_counter_salts``, in the same file.
     :param timeout: seconds to wait for a lock held by another writer.
     """
 
     def __init__(
-        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids", timeout: float = 2.0
+        self, url: str, *, table: str = "TEST_counters", ids_table: str = "TEST_counter_ids",
+        salts_table: str = "TEST_counter_salts", timeout: float = 2.0,
     ) -> None:
         path = url.removeprefix("sqlite:///")
         if not path or path == url:
@@ -69,6 +73,7 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
         self.path = path
         self.table = table
         self.ids_table = ids_table
+        self.salts_table = salts_table
         self.timeout = timeout
         self._local = threading.local()
         self._ready_pid: int | None = None
@@ -113,6 +118,8 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             f"INSERT INTO {imports} VALUES (?, ?) ON CONFLICT (sha256) DO UPDATE SET imported = excluded.imported"
         )
         self._progress, self._running = _quoted(table + "_progress"), _quoted(table + "_running")
+        # Visitors: a day's hashes seen per event (not "_seen": alerts' hours), their sums, and the days' salts.
+        self._v = VisitorsSQL(f"{table}_visits", f"{table}_visitors", salts_table, _quoted, PURGE_BATCH, PURGE_WAIT)
         self._schema_sql = [
             f"CREATE TABLE IF NOT EXISTS {quoted} (day INTEGER NOT NULL, event TEXT NOT NULL, "
             "count INTEGER NOT NULL, PRIMARY KEY (day, event)) WITHOUT ROWID",
@@ -121,6 +128,7 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             f"CREATE TABLE IF NOT EXISTS {imports} (sha256 TEXT PRIMARY KEY, imported TEXT NOT NULL) WITHOUT ROWID",
             *import_tables(self._progress, self._running),
             *alert_tables(self._marks, self._seen),
+            *self._v.schema,
         ]
 
     def _connection(self) -> sqlite3.Connection:
@@ -138,8 +146,10 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             # The automatic checkpoint is PASSIVE: with another process writing it rarely gets to restart the
             # log, which then grows by megabytes a second. _checkpoint restarts it every CHECKPOINT_EVERY statements.
             self._run(conn, "PRAGMA wal_autocheckpoint=0")
+            self._run(conn, "PRAGMA secure_delete=ON")  # a deleted salt or hash is overwritten, not left in free pages
             local.statements = 0
-            if self._ready_pid != os.getpid():
+            fresh = self._ready_pid != os.getpid()
+            if fresh:
                 # WAL (readers beside one writer) is kept in the file, and the
                 # schema once made stays: once per process is enough, even when
                 # a threaded server makes a connection per request thread.
@@ -147,6 +157,12 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
                     self._run(conn, statement)
                 self._ready_pid = os.getpid()
             local.conn, local.pid = conn, os.getpid()
+            if fresh:
+                # At start too, not only on a count: a day's salt goes even if no hit comes after it.
+                try:
+                    self._forget(int(time.time()))
+                except StoreUnavailable:
+                    pass  # the hourly purge tries again
         return local.conn
 
     def _drop(self) -> None:
@@ -250,7 +266,11 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
         rows = conn.execute(self._count_sql, (day, event)).fetchall()
         return rows[0][0] if rows else 0
 
-    def incr(self, day: int, event: str, amount: int = 1, *, max_events: int | None = None) -> int:
+    def incr(
+        self, day: int, event: str, amount: int = 1, *, max_events: int | None = None, visitor: Visitor | None = None
+    ) -> int:
+        if visitor is not None:
+            return self._healing(lambda conn: self._incr_visited(conn, day, event, amount, max_events, visitor))
         rows = self._execute(self._bump_sql, {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount})
         if not rows:  # a name new to the day, or a counter at its limit: the capped insert decides
             rows = self._execute(self._incr_sql, self._incr_args(day, event, amount, max_events))
@@ -258,9 +278,22 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             return rows[0][0]
         raise self._healing(lambda conn: self._refusal(conn, day, event, max_events))
 
+    def _incr_visited(
+        self, conn: sqlite3.Connection, day: int, event: str, amount: int, max_events: int | None, visitor: Visitor
+    ) -> int:
+        """The count and the visitor in one transaction: both or neither."""
+        with self._transaction(conn):
+            bump = {"day": day, "event": event, "amount": amount, "room": MAX_COUNT - amount}
+            rows = (conn.execute(self._bump_sql, bump).fetchall()  # a name the day has: no cap to check
+                    or conn.execute(self._incr_sql, self._incr_args(day, event, amount, max_events)).fetchall())
+            if not rows:
+                raise self._refusal(conn, day, event, max_events)
+            self._see(conn, day, event, visitor)
+            return rows[0][0]
+
     def incr_once(
         self, day: int, event: str, key: str, *, now: int, expires: int, max_events: int | None = None,
-        read: bool = True,
+        read: bool = True, visitor: Visitor | None = None,
     ) -> Once:
         def once(conn: sqlite3.Connection) -> Once:
             # One transaction: the id is claimed and the count added together, or neither.
@@ -270,6 +303,7 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
                 rows = conn.execute(self._incr_sql, self._incr_args(day, event, 1, max_events)).fetchall()
                 if not rows:
                     raise self._refusal(conn, day, event, max_events)
+                self._see(conn, day, event, visitor)
                 return Once(rows[0][0], duplicate=False)
 
         done = self._healing(once)
@@ -286,6 +320,10 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             deleted = 0
         if deleted < PURGE_BATCH:  # a full batch may have left more: go on at the next increment
             self._purge_due = time.monotonic() + PURGE_SECONDS
+        try:
+            self._forget(now)
+        except StoreUnavailable:
+            pass
 
     def set(self, day: int, event: str, count: int) -> None:
         self._execute(self._set_sql, (day, event, count))
@@ -300,8 +338,10 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
             # One transaction per chunk: all of its rows are written, and counted in the progress, or none.
             with self._errors() as conn:
                 with self._transaction(conn):
-                    if conn.executemany(sql, chunk).rowcount < len(chunk):  # a row left alone by _add_sql
+                    if conn.executemany(sql, [row[:3] for row in chunk]).rowcount < len(chunk):  # left by _add_sql
                         raise CounterAtLimit(f"a count would pass {MAX_COUNT}, the largest a counter holds")
+                    conn.executemany(self._v.set, [row[:2] + row[3:] for row in chunk
+                                                   if len(row) > 3 and row[3] is not None])
                     if lease:
                         self.advance(conn, lease, len(chunk))
                 self._checkpoint(conn)  # a long import would otherwise grow the log by its whole size
@@ -339,11 +379,15 @@ class SQLiteStorage(SQLiteAlerts, SQLiteImports, Storage):
         self._healing(record)
 
     def get(self, days: Sequence[int]) -> Counts:
+        return self._within(self._get_sql, days)
+
+    def _within(self, sql: str, days: Sequence[int]) -> Counts:
+        """The ``(day, event, number)`` rows ``sql`` selects between the first and last of ``days``, for ``days``."""
         if not days:
             return {}
         wanted = set(days)
         counts: Counts = {}
-        for day, event, count in self._execute(self._get_sql, (min(wanted), max(wanted))):
+        for day, event, count in self._execute(sql, (min(wanted), max(wanted))):
             if day in wanted:
                 counts.setdefault(day, {})[event] = count
         return counts
