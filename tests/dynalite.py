@@ -15,6 +15,7 @@ from typing import Self
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = ROOT / ".tools" / "node"
 CLI = PREFIX / "node_modules" / "dynalite" / "cli.js"
+LAUNCHER = Path(__file__).with_name("dynalite.js")  # keeps it serving when a client goes away mid-request
 VERSION = "4.0.0"
 
 
@@ -107,5 +108,5 @@ class Dynalite(LocalServer):
         self.options = options
 
     def command(self) -> list[str]:
-        return ["node", str(install()), "--host", "127.0.0.1", "--port", str(self.port),
+        return ["node", str(LAUNCHER), str(install()), "--host", "127.0.0.1", "--port", str(self.port),
                 "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0", *self.options]

@@ -68,9 +68,10 @@ def test_dynamodb_writes_side_by_side(result):
 
 def test_summary_request_counts(result):
     summaries = result["dynamodb"]["summaries"]
-    assert summaries["30 days"] | {"ms": 1} == {"days": 30, "requests": 1, "events": 3, "ms": 1}
-    # A day item and a newcomers item a day: 732 keys, 100 a BatchGetItem.
-    assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 8, "events": 3, "ms": 1}
+    # The counts, then the visitors: two items a day for each (the day's names and its newcomers), 100 keys a
+    # BatchGetItem: 60 + 60 keys for 30 days, 732 + 732 for a year.
+    assert summaries["30 days"] | {"ms": 1} == {"days": 30, "requests": 2, "events": 3, "ms": 1}
+    assert summaries["366 days"] | {"ms": 1} == {"days": 366, "requests": 16, "events": 3, "ms": 1}
     assert summaries["30 days"]["ms"] > 0 and summaries["366 days"]["ms"] > 0
 
 
@@ -123,9 +124,11 @@ def test_contention_rows_side_by_side(result):
                 assert run["plain"]["acknowledged"] <= run["plain"]["stored"] <= run["plain"]["hits"]
             if path == "transaction":
                 # Two items, each billed twice in a transaction: 4 WCU a hit, whatever the conflicts; besides, each
-                # of gunicorn's 4 workers may claim the name's room in the next day once (1 WCU, issue 19 §10).
+                # of gunicorn's 4 workers may claim the name's room in the next day once (1 WCU, issue 19 §10), and
+                # put the one visitor's record once (1 WCU, failed or not) if it read it before any was stored.
                 assert run["write_units"]["TransactWriteItems"] == 4 * hits["stored"]
-                assert 4.0 <= hits["wcu_per_hit"] <= round((4 * hits["stored"] + 4) / hits["stored"], 2)
+                bound = 4 * hits["stored"] + 2 * contention.WORKERS
+                assert 4.0 <= hits["wcu_per_hit"] <= round(bound / hits["stored"], 2)
     # At 150 hits a second on one item held 20 ms a time, transactions meet: the stand-in cancels some.
     assert found["rows"]["150/s"]["transaction"]["calls"]["TransactWriteItems conflict"] > 0
 
@@ -201,10 +204,12 @@ def test_compare_takes_the_median_of_pair_ratios():
 def test_visitors_write_units_and_throughput(result):
     found = result["visitors"]
     units = found["capacity"]
-    assert units["plain_hit_wcu"] == {"off": 1, "on_new_visitor": 2, "on_repeat_seen_here": 1}
+    assert units["plain_hit_wcu"] == {"off": 1, "on_new_visitor": 2, "on_repeat_seen_here": 1, "on_repeat_elsewhere": 1}
+    assert units["repeat_elsewhere"] == {"put_items": 0, "read_units": 1}  # read, found, not written again
     assert units["id_hit_wcu"] == {"off": 1, "on_new_visitor": 2}
     averaged = units["id_hit_wcu_averaged"]
-    assert averaged["off"] < averaged["on_3_hits_a_visitor_repeats_seen_here"] < averaged["on_every_hit_a_new_visitor"]
+    assert averaged["off"] < averaged["on_3_hits_a_visitor"] < averaged["on_every_hit_a_new_visitor"]
+    assert averaged["on_3_hits_a_visitor"] <= averaged["off"] + 1  # issue 21: at most 1 WCU more, averaged
     assert found["sqlite"]["rps"]["off"] > 0 and found["sqlite"]["rps"]["on_new"] > 0
     assert found["sqlite"]["ratio_on_repeat"] > 0 and found["sqlite"]["ratio_on_new"] > 0
     assert found["sqlite"]["visitors_stored"] > found["sqlite"]["requests_on_new"] > 0  # each a new visitor

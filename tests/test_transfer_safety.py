@@ -329,20 +329,10 @@ def test_the_counter_limit_message_says_the_batch_was_rolled_back(any_app, tmp_p
     assert stored(any_app) == {20261102: {"A": MAX_COUNT}}  # B, in the same batch, was rolled back with it
 
 
-@pytest.fixture
-def own_dynalite():
-    """A dynalite of this test's own: the session's, after a whole suite's tables, has been seen to stop answering
-    once an import with calls in flight was killed, which would fail every later test that uses it."""
-    server = Dynalite().start()
-    yield server
-    server.stop()
-
-
-def test_a_dynamodb_import_stopped_by_ctrl_c_or_killed_adds_what_the_docs_say(own_dynalite, monkeypatch, tmp_path):
+def test_a_dynamodb_import_stopped_by_ctrl_c_or_killed_adds_what_the_docs_say(dynalite, monkeypatch, tmp_path):
     """Ctrl-C: the calls in flight finish and are recorded, so a rerun is exact. A kill: at most the calls in flight."""
     from counter_app.storage.dynamodb import EVENTS_PER_UPDATE, WORKERS
 
-    dynalite = own_dynalite
     app = dynalite_app(dynalite, monkeypatch)
     rows = {(day(n % 400), f"E{n // 400}"): 1 for n in range(4_000)}
     path = tmp_path / "in.csv"

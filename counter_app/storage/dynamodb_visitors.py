@@ -1,7 +1,7 @@
 """Visitors on DynamoDB: one record per visitor, event and day in the ids table, and the days' salts beside them.
 
 - A hit's visitor is one conditional ``PutItem`` of ``v#<day>#<event>#<hash>`` (1 WCU, an item only that visitor
-  touches), which expires with the day. Its stream INSERT is the aggregator's to add to the day's visitors.
+  touches), which expires with the day; a returning visitor's record is found by a ``GetItem`` (1 RCU) instead. Its stream INSERT is the aggregator's to add to the day's visitors.
 - The day's visitors live in two items of their own, ``Day = VISITORS + day`` for the names the day item counts and
   ``-(VISITORS + day)`` for the rest, so each stays within the byte budget of the counts it mirrors (placement).
 - A day's salt is the item ``salt#<day>`` of the salts table (no point-in-time recovery, no stream), made on first
@@ -24,6 +24,7 @@ from .placement import KEY, counts_of
 VISITORS = 10**9  # Day = VISITORS + yyyyMMdd (and its negative): never a day, never a checkpoint (10**15 and up)
 VISIT = "visit"  # a visitor record's mark (N 1), lower case: never an event's name
 SALT = "salt"  # a salt item's bytes (B)
+RECORD = "v#"  # the start of a visitor record's Id: never a hit's id, which has no "#" (params.IDEMPOTENCY_KEY)
 STALE_SALTS = 3  # days before the new one whose salts its first use deletes
 SEEN_HERE = 100_000  # visitor records this process knows are stored, for the newest day only: a repeat costs no write
 
@@ -37,7 +38,7 @@ def visitor_record(table: str, day: int, event: str, visitor: Visitor) -> dict[s
     """The ``PutItem`` into ``table`` of ``visitor``'s record for (``day``, ``event``), if it is not there already."""
     return {
         "TableName": table,
-        "Item": {ID: {"S": f"v#{day}#{event}#{visitor.hash}"}, "day": {"N": str(day)}, "event": {"S": event},
+        "Item": {ID: {"S": f"{RECORD}{day}#{event}#{visitor.hash}"}, "day": {"N": str(day)}, "event": {"S": event},
                  VISIT: {"N": "1"}, EXPIRES: {"N": str(visitor.expires)}},
         "ConditionExpression": "attribute_not_exists(#id)",
         "ExpressionAttributeNames": {"#id": ID},
@@ -53,7 +54,8 @@ class Visits(DynamoDBCalls):
     def _visit(self, day: int, event: str, visitor: Visitor | None) -> None:
         """Put ``visitor``'s record for (``day``, ``event``) unless it is there: seen already today.
 
-        A record this process saw stored is not put again (a failed conditional put still costs a write unit).
+        A failed conditional put still costs a write unit, so a returning visitor is read first (a read unit, a fifth
+        of a write's price), and a record this process saw stored is not even read.
         """
         if visitor is None:
             return
@@ -61,12 +63,13 @@ class Visits(DynamoDBCalls):
         known_day, known = self._seen_here
         if known_day == day and record["Item"][ID]["S"] in known:
             return
-        with self._errors(self.ids_table):
-            try:
-                self._call("put_item", **record)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
+        if not self._get_item(record["Item"][ID]["S"], ID, table=self.ids_table):
+            with self._errors(self.ids_table):
+                try:  # conditional still: another process may put it between the read and the put
+                    self._call("put_item", **record)
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                        raise
         if known_day != day:
             if day < known_day:
                 return
