@@ -105,7 +105,8 @@ def aggregator(env: dict[str, str], log: Path) -> Iterator[Supervised]:
 def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: float, tmp: Path) -> dict:
     """One row on one path, on tables of its own: the browsers' figures, what the store holds, and the write units."""
     prefix = f"C{uuid.uuid4().hex[:12]}"
-    config = {"STORE": "dynamodb://", "TABLE_PREFIX": prefix, "READ_TOKEN": READ_TOKEN}
+    # Visitors off: these rows measure the write path of the counts; bench/visitors.py measures what visitors add.
+    config = {"STORE": "dynamodb://", "TABLE_PREFIX": prefix, "READ_TOKEN": READ_TOKEN, "VISITORS": "false"}
     if "IDEMPOTENT_WRITES" in counter_app.DEFAULTS:
         config["IDEMPOTENT_WRITES"] = path
     app = create_app(config)

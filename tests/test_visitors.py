@@ -122,6 +122,30 @@ def test_sixteen_threads_one_visitor_is_one(site):
     assert seen(app) == {"PAGEVIEW": 2}
 
 
+def test_a_returning_visitor_is_read_not_put_again_by_a_process_that_has_not_seen_it(moto_server, monkeypatch):
+    """A failed conditional put is billed like a write, so a process that has not seen the visitor reads first."""
+    app = dynalite_app(moto_server, monkeypatch)
+    with app.app_context():
+        store = get_store()
+    calls: list[str] = []  # the calls on the ids table, where visitor records are
+
+    def on_ids(params, model, **_) -> None:
+        if params.get("TableName") == store.ids_table:
+            calls.append(model.name)
+
+    store.client.meta.events.register("provide-client-params.dynamodb", on_ids)
+    hit(app)
+    assert calls == ["GetItem", "PutItem"]  # the visitor's record: read, not found, put
+    calls.clear()
+    store.after_restore()  # as another process: it has not seen this visitor
+    hit(app)
+    assert calls == ["GetItem"]  # read, found, not put
+    calls.clear()
+    hit(app)  # this process has seen it now
+    assert calls == []
+    assert seen(app) == {"PAGEVIEW": 1}
+
+
 def test_retries_with_one_id_are_one_visitor_and_a_duplicate_id_adds_none(site):
     app, _ = site
     client = app.test_client()

@@ -1,7 +1,8 @@
 """Visitors on DynamoDB: one record per visitor, event and day in the ids table, and the days' salts beside them.
 
 - A hit's visitor is one conditional ``PutItem`` of ``v#<day>#<event>#<hash>`` (1 WCU, an item only that visitor
-  touches), which expires with the day; a returning visitor's record is found by a ``GetItem`` (1 RCU) instead. Its stream INSERT is the aggregator's to add to the day's visitors.
+  touches), which expires with the day; a returning visitor's record is found by a ``GetItem`` (1 RCU) instead.
+  Its stream INSERT is the aggregator's to add to the day's visitors.
 - The day's visitors live in two items of their own, ``Day = VISITORS + day`` for the names the day item counts and
   ``-(VISITORS + day)`` for the rest, so each stays within the byte budget of the counts it mirrors (placement).
 - A day's salt is the item ``salt#<day>`` of the salts table (no point-in-time recovery, no stream), made on first
