@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -21,7 +22,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from unittest import mock
 
 import counter_app
 from bench import BROWSER, ROOT, SIZES, Size, add_days, today
-from bench.browsers import Browsers
+from bench.browsers import Browsers, browse
 from bench.visibility import Watch
 from counter_app import create_app
 from counter_app.storage.dynamodb_visitors import RECORD
@@ -83,8 +84,8 @@ def aggregator(env: dict[str, str], log: Path) -> Iterator[Supervised]:
     def supervise() -> None:
         with open(log, "ab") as out:
             while not done.is_set():
-                process[:] = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"],
-                                               cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)]
+                command = [sys.executable, "-m", "flask", "--app", "wsgi", "aggregate", "--follow"]
+                process[:] = [subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)]
                 supervised.pids.append(process[0].pid)
                 code = process[0].wait()
                 if not done.is_set():
@@ -115,14 +116,21 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     env = {f"COUNTER_{name}": value for name, value in config.items()}
     day = today()
     applying = aggregator(env, tmp / f"{prefix}.aggregate.log") if path == "stream" else nullcontext()
-    with applying as stops, Watch(store, day, EVENT) as watch:
+    # The browsers run in a process of their own, started before the load: their CPU is theirs, not the stand-in's.
+    with applying as stops, Watch(store, day, EVENT) as watch, ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn")) as browsing:
+        browsing.submit(int, 0).result()  # started and its imports done before the load's schedule is made
         with Gunicorn(env, tmp / f"{prefix}.gunicorn.log", WORKERS) as server:
             warm(server.url, add_days(day, -1))
             calls, units = found.calls.copy(), found.units.copy()
-            pids = [found.upstream_pid, *workers_of(server.process.pid), *(stops.pids if stops else [])]
-            cpu = cpu_seconds(pids)
-            browsers = Browsers(server.url, EVENT, rate, seconds, PLAIN, plain_rate).run()
-            cpu = cpu_seconds(pids) - cpu
+            groups = {"gunicorn": [server.process.pid, *workers_of(server.process.pid)],
+                      "moto": [found.upstream_pid], "aggregator": stops.pids if stops is not None else []}
+            cpu, watched = cpu_seconds(groups), watch.cpu_s
+            browsers: Browsers = browsing.submit(browse, server.url, EVENT, rate, seconds, PLAIN, plain_rate).result()
+            cpu = {group: spent - cpu[group] for group, spent in cpu_seconds(groups).items()}
+            cpu["watch"] = watch.cpu_s - watched
+            cpu["stand_in"] = cpu.pop("bench") - cpu["watch"]
+            cpu["browsers"] = browsers.cpu_s
         # Gunicorn is stopped: no hit is written any more. Every id recorded will be counted (a browser that gave
         # up may have left one): wait for the aggregator to count them all.
         recorded = ids_recorded(store.client, f"{prefix}_counter_ids")
@@ -154,7 +162,8 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
         "aggregator_restarts": len(stops or []),
         # CPU of every process (gunicorn and its workers, moto, the aggregator, the stand-in and the browsers)
         # per hit sent: 2 cores give at most 2 / this many hits a second, whatever the design.
-        "cpu_ms_per_hit": round(1000 * cpu / len(browsers.hits), 2),
+        "cpu_ms_per_hit": round(1000 * sum(cpu.values()) / len(browsers.hits), 2),
+        "cpu_ms_per_hit_by": {group: round(1000 * spent / len(browsers.hits), 2) for group, spent in cpu.items()},
     }
     if plain_rate:
         result["plain"] = plain | {"stored": stored.get(PLAIN, 0),
@@ -162,17 +171,19 @@ def one(found: Contention, path: str, rate: float, plain_rate: float, seconds: f
     return result
 
 
-def cpu_seconds(pids: list[int | None]) -> float:
-    """CPU used so far by this process (the stand-in, the browsers, the watch) and the processes ``pids``."""
+def cpu_seconds(groups: dict[str, list[int | None]]) -> dict[str, float]:
+    """CPU used so far by each group of processes, and as ``bench`` by this one (the stand-in and the watch)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
-    total = own.ru_utime + own.ru_stime
-    for pid in filter(None, pids):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended (an aggregator started again): its share is missed
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-    return total
+    found = {"bench": own.ru_utime + own.ru_stime}
+    for group, pids in groups.items():
+        found[group] = 0.0
+        for pid in filter(None, pids):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended (an aggregator started again): its share is missed
+            found[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return found
 
 
 def warm(url: str, day: int) -> None:
@@ -222,18 +233,21 @@ def measure(size: Size, paths: tuple[str, ...] | None = None, hold: float = HOLD
 
 def table(result: dict) -> str:
     """The measured rows as a short text table."""
-    lines = ["| offered | path | first tries failed | their answer p50 / p99 | lost | stored = acknowledged | "
-             "WCU/hit | visible p50 / p99 | CPU/hit |", "|---|---|---:|---:|---:|---|---:|---:|---:|"]
+    lines = ["| offered | path | first tries sent (late p99) | first tries failed | their answer p50 / p99 | lost | "
+             "stored = acknowledged | WCU/hit | visible p50 / p99 | CPU/hit |",
+             "|---|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     for row, paths in result["rows"].items():
         for path, found in paths.items():
             hits, plain = found["idempotent"], found.get("plain")
-            failed = f"{hits['first_try_failed_pct']}%" + (f" (plain {plain['first_try_failed_pct']}%)" if plain else "")
+            failed = f"{hits['first_try_failed_pct']}%"
+            failed += f" (plain {plain['first_try_failed_pct']}%)" if plain else ""
             exact = "yes" if hits["stored_equals_acknowledged"] else f"no: {hits['stored']} of {hits['acknowledged']}"
             if plain and not plain["stored_equals_acknowledged"]:
                 exact += f" (plain: {plain['stored']} of {plain['acknowledged']})"
             visible = hits["visibility_ms"]
             tries = found["first_tries"]
-            lines.append(f"| {row} | {path} | {failed} | {tries['answer_ms_p50']} / {tries['answer_ms_p99']} ms | "
+            sent, waited = f"{tries['sent_per_s']}/s ({tries['late_ms_p99']} ms)", tries["answer_ms_p50"]
+            lines.append(f"| {row} | {path} | {sent} | {failed} | {waited} / {tries['answer_ms_p99']} ms | "
                          f"{hits['lost']} | {exact} | {hits['wcu_per_hit']} | {visible['p50']} / {visible['p99']} ms | "
                          f"{found['cpu_ms_per_hit']} ms |")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Part 5: a junk fill on DynamoDB (issue 10 §5): an established name's item size and WCU before and after, and refusals."""
+"""Part 5: a junk fill on DynamoDB (issue 10 §5): an established name's item size and WCU before and after; refusals."""
 
 from __future__ import annotations
 

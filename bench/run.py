@@ -8,7 +8,6 @@ import json
 import os
 import platform
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path

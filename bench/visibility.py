@@ -19,6 +19,7 @@ class Watch:
     def __init__(self, store: Any, day: int, event: str) -> None:
         self.store, self.day, self.event = store, day, event
         self.seen: list[tuple[float, int]] = []  # (monotonic time, count) of every read
+        self.cpu_s = 0.0  # CPU time the reads took in this process (the stand-in's answers to them apart)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -36,10 +37,13 @@ class Watch:
 
     def _poll(self) -> None:
         while not self._stop.wait(POLL):
+            cpu = time.thread_time()
             try:
                 count = self.counts().get(self.event, 0)
             except Exception:  # noqa: BLE001 (a read refused under load is a read missed, not the end of the watch)
                 continue
+            finally:
+                self.cpu_s += time.thread_time() - cpu
             self.seen.append((time.monotonic(), count))
 
     def until(self, count: int, timeout: float) -> None:

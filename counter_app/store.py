@@ -52,7 +52,8 @@ def init_app(app: Flask) -> None:
                "salts_table": table_name(app.config, SALTS_TABLE)}
     writes = app.config["IDEMPOTENT_WRITES"]
     if writes not in IDEMPOTENT_WRITES:
-        raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: " + ", ".join(IDEMPOTENT_WRITES))
+        choices = ", ".join(IDEMPOTENT_WRITES)
+        raise ValueError(f"COUNTER_IDEMPOTENT_WRITES={str(writes)[:40]!r} must be one of: {choices}")
     if str(app.config["STORE"]).startswith("dynamodb:"):  # SQLite has one way: a local transaction
         options["writes"] = writes
     store = storage_from_url(app.config["STORE"], **options)

@@ -194,7 +194,7 @@ def importing(file: Path, checked: Checked, store: Storage, mine: Held, *, repla
 
 
 def open_journal(file: Path, checked: Checked, store: Storage, *, replace: bool) -> Journal:
-    """Where this import's progress is kept: in the store if it keeps it, else in ``FILE.progress``, checked writable."""
+    """Where this import's progress is kept: in the store if it can, else in ``FILE.progress``, checked writable."""
     if replace:
         return Journal(None, "")
     if store.keeps_progress:

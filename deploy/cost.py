@@ -114,8 +114,8 @@ def public_badge_reads(config: dict[str, Any], requests: int) -> float:
 
 
 def snap_start_versions(config: dict[str, Any]) -> int:
-    """The published versions that hold a cached snapshot: Zappa 0.63 keeps ``num_retained_versions``, then publishes one
-    more to apply the new configuration (zappa/core.py, update_lambda_function and update_lambda_configuration)."""
+    """The published versions that hold a cached snapshot: Zappa 0.63 keeps ``num_retained_versions``, then publishes
+    one more to apply the new configuration (zappa/core.py, update_lambda_function and update_lambda_configuration)."""
     return config["num_retained_versions"] + 1
 
 

@@ -16,7 +16,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     # crawlerdetect rightly calls "HeadlessChrome" a bot; these tests stand in for people.
-    "--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
+    "--user-agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36",
 ]
 
 

@@ -178,8 +178,8 @@ class LambdaFunction(_Invoker):
         self._stderr = self._log.open("w")
         # -I ignores PYTHONDONTWRITEBYTECODE: -B keeps caches out, as Lambda's read-only /var/task does.
         self.process = subprocess.Popen(
-            [*self.wrapper, str(RUNTIME_PYTHON), "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root), str(RUNTIME_PATH),
-             str(self.timeout)],
+            [*self.wrapper, str(RUNTIME_PYTHON), "-I", "-S", "-B", str(BOOTSTRAP), str(self.package.root),
+             str(RUNTIME_PATH), str(self.timeout)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
             env=self.environ, cwd=self.package.root, text=True,
         )
@@ -233,7 +233,7 @@ class Snapshot(LambdaFunction):
         return self
 
     def restore(self) -> Restored:
-        """A new execution environment restored from the snapshot; its after-restore hooks have run by its first reply."""
+        """A new execution environment restored from the snapshot; its after-restore hooks ran by its first reply."""
         assert self.process and self.process.stdin
         folder = Path(self._fifos.name) / uuid.uuid4().hex
         paths = [folder.with_suffix(".events"), folder.with_suffix(".replies")]

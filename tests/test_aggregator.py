@@ -194,8 +194,8 @@ def lambda_event(records: list[dict], shard: str, arn: str) -> dict:
 
 def test_the_lambda_function_applies_its_shard_batch_once(stream, monkeypatch):
     app, hit = stream
-    for key in ("COUNTER_STORE", "COUNTER_TABLE_PREFIX"):
-        monkeypatch.setenv(key, {"COUNTER_STORE": "dynamodb://", "COUNTER_TABLE_PREFIX": app.config["TABLE_PREFIX"]}[key])
+    monkeypatch.setenv("COUNTER_STORE", "dynamodb://")
+    monkeypatch.setenv("COUNTER_TABLE_PREFIX", app.config["TABLE_PREFIX"])
     monkeypatch.setattr("counter_app.aggregate._app", lambda: app)
     for _ in range(4):
         hit("PAGEVIEW")

@@ -1,4 +1,4 @@
-"""The documented snippets (README.md, docs/web.md) in headless Chromium, on a page from another origin under a strict CSP."""
+"""The documented snippets (README.md, docs/web.md) in headless Chromium, another origin's page, a strict CSP."""
 
 from __future__ import annotations
 

@@ -59,7 +59,7 @@ def test_the_options_differ_by_their_prices_only():
 
 
 def test_a_new_kind_of_write_is_one_more_input():
-    """A new idempotent write path is measured as a kind of its own, priced the same way, and can become the browser's."""
+    """A new idempotent write path is measured as a kind of its own, priced alike, and can become the browser's."""
     inputs = unit_cost.measured()
     inputs["write_units"]["once"] = 2
     price = PRICES["write_units"][0]

@@ -333,7 +333,8 @@ def test_nice_ticks_and_labels():
 
 @pytest.mark.parametrize("now,before,kind,text", [
     (150, 100, "up", "▲ +50%"), (50, 100, "down", "▼ −50%"), (1005, 1000, "up", "▲ +0.5%"),
-    (100_000, 20, "up", "▲ +499,900%"), (54, 2, "up", "▲ +52"), (3, 19, "down", "▼ −16"), (5, 5, "same", "±0"), (1, 0, "new", "new"), (0, 0, "same", "–"), (3, None, "none", ""),
+    (100_000, 20, "up", "▲ +499,900%"), (54, 2, "up", "▲ +52"), (3, 19, "down", "▼ −16"), (5, 5, "same", "±0"),
+    (1, 0, "new", "new"), (0, 0, "same", "–"), (3, None, "none", ""),
     (10001, 10000, "same", "±0%"),
 ])
 def test_change_reads_without_colour(now, before, kind, text):

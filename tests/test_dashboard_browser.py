@@ -200,7 +200,8 @@ def test_wide_changes_stay_inside_the_totals_at_375_px(tmp_path, browser):
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
             clipped = page.eval_on_selector_all(
                 "table.totals td, table.totals th",
-                "cells => cells.filter(c => c.scrollWidth > c.clientWidth).map(c => [c.innerText, c.scrollWidth, c.clientWidth])")
+                "cells => cells.filter(c => c.scrollWidth > c.clientWidth)"
+                ".map(c => [c.innerText, c.scrollWidth, c.clientWidth])")
             assert clipped == []
     finally:
         context.close()

@@ -84,11 +84,12 @@ def test_a_call_starts_only_if_it_ends_before_the_deadline(clock):
             pause(0.6)  # the call after it would end at 10.1
         assert slept == [0.5]
     finally:
-        deadline._current.set(None)
+        deadline._current.reset(token)
     deadline.check(1e9)  # no request, no deadline: the CLI's import and export take their time
 
 
-@pytest.mark.parametrize(("seconds", "calls", "taken"), [(10, 4, 4 * SLOW + 0.35), (900, BATCH_ATTEMPTS, 5 * SLOW + 1.55)])
+@pytest.mark.parametrize(("seconds", "calls", "taken"),
+                         [(10, 4, 4 * SLOW + 0.35), (900, BATCH_ATTEMPTS, 5 * SLOW + 1.55)])
 def test_unprocessed_batches_end_in_a_503_before_the_deadline(clock, seconds, calls, taken):
     """Five BatchGetItem rounds of 1.9 s and their backoffs take 11.05 s: past a 10 s timeout without a deadline."""
     app, slow = slow_app(clock, REQUEST_SECONDS=seconds)

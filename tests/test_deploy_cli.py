@@ -74,7 +74,8 @@ def test_zappa_run_directly_refuses_before_any_aws_call(project, command):
 def test_zappa_notices_that_are_expected_are_one_line(capfd, tmp_path):
     """make package: Zappa's per-library manylinux notices and its wsgi name check become one line; others pass."""
     script = ("import sys\n"
-              "print('Warning! You may have a namespace collision between wsgi.app and wsgi.! You may want to rename')\n"
+              "print('Warning! You may have a namespace collision between wsgi.app and wsgi.! "
+              "You may want to rename')\n"
               "print('Package created')\n"
               "for name in ('flask', 'jinja2'):\n"
               "    print(f'WARNING: - {name}==1.0: No manylinux wheel found for this package', file=sys.stderr)\n"

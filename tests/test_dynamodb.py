@@ -95,7 +95,8 @@ def test_unprocessed_keys_are_retried(moto_app):
     key = {"Day": {"N": "20261127"}}
     stub.add_response(
         "batch_get_item",
-        {"Responses": {"TEST_counters": []}, "UnprocessedKeys": {"TEST_counters": {"Keys": [key], "ConsistentRead": True}}},
+        {"Responses": {"TEST_counters": []},
+         "UnprocessedKeys": {"TEST_counters": {"Keys": [key], "ConsistentRead": True}}},
     )
     stub.add_response(
         "batch_get_item",

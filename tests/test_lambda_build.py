@@ -58,7 +58,8 @@ def test_a_foreign_build_is_named():
         f"{name} is built for cpython-313-x86_64-linux-gnu, not cpython-312-x86_64-linux-gnu")
     assert binaries.problem("x/_speedups.so", data, "x86_64", "3.13") == (
         "x/_speedups.so has no ABI tag: Python 3.13 cannot tell what it is built for")
-    assert binaries.problem(name, b"#!/bin/sh\n" + data, "x86_64", "3.13") == f"{name} is not a 64-bit ELF shared object"
+    not_elf = binaries.problem(name, b"#!/bin/sh\n" + data, "x86_64", "3.13")
+    assert not_elf == f"{name} is not a 64-bit ELF shared object"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -109,8 +110,8 @@ def test_make_finds_the_runtimes_python_through_pyenv_or_python():
 
 def test_make_says_when_the_runtimes_python_is_missing(tmp_path):
     done = subprocess.run(["make", "--no-print-directory", f"DEPLOY_VENV={tmp_path}/venv",
-                           f"LAMBDA_PYTHONPATH={tmp_path}/lambda", "deploy-tools"], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60)
+                           f"LAMBDA_PYTHONPATH={tmp_path}/lambda", "deploy-tools"],
+                          cwd=ROOT, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and not (tmp_path / "venv").exists()
     assert ("Deploying needs Python 3.13, the Lambda runtime in zappa_settings.json, and none was found: install it "
             "(pyenv install 3.13) or name it") in done.stderr

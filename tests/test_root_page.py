@@ -26,7 +26,8 @@ def test_behind_a_stage_the_redirect_keeps_it(client):
 
 def test_api_clients_keep_the_json_400(client):
     for accept in ("*/*", "application/json", None):
-        reply = client.get("/", headers={**BROWSER, "Accept": accept} if accept else {"User-Agent": BROWSER["User-Agent"]})
+        headers = {**BROWSER, "Accept": accept} if accept else {"User-Agent": BROWSER["User-Agent"]}
+        reply = client.get("/", headers=headers)
         assert reply.status_code == 400 and reply.json["error"].startswith("Missing 'e'")
     assert client.post("/", headers=BROWSER).status_code == 400  # a form without e is still an error
 

@@ -1,4 +1,4 @@
-"""SnapStart's hooks: the snapshot holds a built client and compiled patterns but no connection or shared random state."""
+"""SnapStart's hooks: the snapshot holds a built client and compiled patterns, no connection or shared random state."""
 
 from __future__ import annotations
 

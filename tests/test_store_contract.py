@@ -169,7 +169,8 @@ def test_an_owner_makes_a_name_known_by_importing_a_count_of_0(any_app, tmp_path
     launch.write_text(f"day,event,count\n{YESTERDAY},LAUNCH,0\n")
     assert any_app.test_cli_runner().invoke(args=["import", str(launch)]).exit_code == 0
     # A process that looked at the day before the import learns it within a minute (docs/stores.md); a new one at once.
-    later = create_app({name: any_app.config[name] for name in ("STORE", "TABLE_PREFIX", "CLOCK", "MAX_EVENTS_PER_DAY")})
+    names = ("STORE", "TABLE_PREFIX", "CLOCK", "MAX_EVENTS_PER_DAY")
+    later = create_app({name: any_app.config[name] for name in names})
     assert later.test_client().get("/?e=LAUNCH").json["count"] == 1
 
 

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import dynalite_app
-from tests.dynalite import Dynalite
 from tests.test_transfer import get_store_of, problems, read, run, seed, stored
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,8 +86,9 @@ def test_a_second_import_of_the_same_file_while_one_runs_is_refused(any_app, tmp
     code, _, err = run(any_app, "import", path)
     assert code == 0, err
     code, _, err = second[0]
-    assert code == 1 and err == ("Error: Nothing was written: another run is importing this file into this store; "
-                                 "wait for it to end (a run killed on another machine gives the file up within 60 seconds).\n")
+    assert code == 1 and err == (
+        "Error: Nothing was written: another run is importing this file into this store; "
+        "wait for it to end (a run killed on another machine gives the file up within 60 seconds).\n")
     assert total(any_app) == 200
 
 

@@ -362,7 +362,7 @@ def test_the_badge_shows_views_or_visitors(tmp_path):
 
 @pytest.mark.parametrize("shape", ["http-api", "rest-api"])
 def test_through_the_packaged_handler_the_gateways_source_ip_is_the_visitor_not_x_forwarded_for(
-        function, tables, shape):
+        function, tables, shape):  # noqa: F811 (the fixture imported above)
     """Zappa sets REMOTE_ADDR from X-Forwarded-For (addresses[-2]): a client writing it must make no new visitor."""
     event, stage = new_event(), stage_of(function)
     for n, source in enumerate(["203.0.113.7", "203.0.113.7", "203.0.113.7", "198.51.100.20"]):

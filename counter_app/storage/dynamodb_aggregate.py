@@ -164,7 +164,7 @@ class Aggregator(Writes):
                                     values, None)
 
     def _place_again(self, key: int, events: dict[str, int], found: list[Hit]) -> list[Hit]:
-        """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (an import moves one)."""
+        """``found`` with the hits of ``events`` in item ``key`` pointed at where each name is now (imports move)."""
         for event in events:
             now = self._placed_key(abs(key), event, None)  # admitted already: no cap
             found = [Hit(hit.sequence, hit.day, event, now) if (hit.target, hit.event) == (key, event) else hit

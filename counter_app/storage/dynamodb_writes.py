@@ -228,7 +228,7 @@ class Writes(Transactions, Visits):
         self, updates: Updates, max_events: int | None, send: Callable[[Update], dict[str, Any] | None],
         view: View, tried_day: bool,
     ) -> dict[str, Any]:
-        """Count a name that is not the day item's in the day's newcomers item, while it has room; unknown, in a slot."""
+        """Count a name not in the day item in the day's newcomers item, while it has room; unknown, in a slot."""
         day, event, key = updates.day, updates.event, newcomers(updates.day)
         known = max_events is None or event in view.known
         if view.refuses(event, max_events, known=known):
