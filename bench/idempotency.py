@@ -20,7 +20,7 @@ from bench import ROOT, Size, alternate, compare, median
 from bench.dynamo import DAY, dynalite_app, establish, rate, serving, through_app
 from bench.http_load import PATH, SERVER, SHAPES, gunicorn, load
 from counter_app import create_app
-from counter_app.storage.placement import Updates
+from counter_app.storage.updates import Updates
 from tests.capacity import Meter, item_bytes, write_units
 from tests.moto_server import MotoServer
 

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from .base import StoreUnavailable, TooManyEvents
 from .dynamodb_calls import DynamoDBCalls, cancellation, too_large, unapplied
-from .placement import Update
+from .updates import Update
 
 
 class Transactions(DynamoDBCalls):

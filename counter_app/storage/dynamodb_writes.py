@@ -19,7 +19,8 @@ from .base import MAX_COUNT, CounterAtLimit, Once, StoreUnavailable, TooManyEven
 from .dynamodb_calls import EXPIRES, ID, number
 from .dynamodb_transact import Duplicate, Transactions
 from .dynamodb_visitors import Visits
-from .placement import KEY, Update, Updates, View, merge, newcomers
+from .placement import KEY, View, merge, newcomers
+from .updates import Update, Updates
 
 DAY = "day"  # an id record's day (N), on the stream path
 EVENT = "event"  # an id record's event (S)
